@@ -43,6 +43,31 @@ go_tool() {
   fi
 }
 
+# FerretDB's `go install` binary panics at start: its build/version/version.txt is generated at
+# release time and is not part of the module. So build from a copy of the module with that
+# file written in; the result is the same program at the same version.
+install_ferretdb() {
+  local cached="$cache/go/ferretdb@$ferretdb_version"
+  if [ ! -x "$cached/ferretdb" ]; then
+    need go ferretdb
+    log "building ferretdb $ferretdb_version from the Go module proxy (first time on this machine)"
+    local src work
+    src=$(go mod download -json "github.com/FerretDB/FerretDB@$ferretdb_version" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+    work=$(mktemp -d)
+    cp -r "$src/." "$work/"
+    chmod -R u+w "$work"
+    echo "$ferretdb_version" >"$work/build/version/version.txt"
+    mkdir -p "$cached"
+    (cd "$work" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -o "$cached/ferretdb.tmp" ./cmd/ferretdb)
+    mv "$cached/ferretdb.tmp" "$cached/ferretdb"
+    rm -rf "$work"
+  fi
+  if ! cmp -s "$cached/ferretdb" "$tools/bin/ferretdb"; then
+    cp "$cached/ferretdb" "$tools/bin/ferretdb.tmp" && mv "$tools/bin/ferretdb.tmp" "$tools/bin/ferretdb"
+  fi
+}
+
 install_moto() {
   local venv="$tools/venv"
   if [ -x "$venv/bin/moto_server" ]; then return; fi
@@ -67,7 +92,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(ferretdb local-kms moto chromium)
 for t in "${targets[@]}"; do
   case "$t" in
-    ferretdb) go_tool ferretdb github.com/FerretDB/FerretDB/cmd/ferretdb "$ferretdb_version" ;;
+    ferretdb) install_ferretdb ;;
     local-kms) go_tool local-kms github.com/nsmithuk/local-kms "$local_kms_version" ;;
     moto) install_moto ;;
     chromium) install_chromium ;;
