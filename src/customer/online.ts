@@ -1,0 +1,211 @@
+/**
+ * The online collector: reads the customer's role, policies, key policy and key with the
+ * customer's own AWS credentials (the SDK's default chain, and `AWS_ENDPOINT_URL` or
+ * `AWS_ENDPOINT_URL_IAM` / `_KMS` when set). It only reads; a call that fails becomes failed
+ * evidence with the AWS error code, so one missing permission does not hide the other checks.
+ */
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+
+import type { Partition } from '../aws/arn.js';
+import { ByokError } from '../base/errors.js';
+import type { CheckResult } from './check-result.js';
+import { runChecks } from './checks.js';
+import {
+  type AttachedPolicy,
+  type Evidence,
+  type Fetched,
+  found,
+  type KeyFacts,
+  missing,
+  type PermissionPolicy,
+} from './evidence.js';
+import { parsePolicy } from './policy-document.js';
+import { assumedRoleArn, expectationsFor, parseVerifyInput, type VerifyInput } from './target.js';
+
+/** The two read-only clients the collector uses; pass your own to control credentials. */
+export interface CustomerClients {
+  iam: IAMClient;
+  kms: KMSClient;
+}
+
+/** IAM is global, but its endpoint lives in one region per partition. */
+const iamRegion: Readonly<Record<Partition, string>> = {
+  aws: 'us-east-1',
+  'aws-cn': 'cn-north-1',
+  'aws-us-gov': 'us-gov-west-1',
+};
+
+/** Clients on the default credential chain; KMS in the key's region. Destroy them when done. */
+export function createCustomerClients(partition: Partition, keyRegion: string): CustomerClients {
+  return {
+    iam: new IAMClient({ region: iamRegion[partition], maxAttempts: 2 }),
+    kms: new KMSClient({ region: keyRegion, maxAttempts: 2 }),
+  };
+}
+
+/** Pages through IAM listings; a role has at most a few dozen policies, so this stays small. */
+const maxPages = 20;
+
+/**
+ * Runs the whole checklist against the customer's account. Throws only for bad input; every
+ * AWS failure becomes a failed check with its code.
+ */
+export async function verifyOnline(
+  input: VerifyInput,
+  clients?: CustomerClients,
+): Promise<CheckResult[]> {
+  const target = parseVerifyInput(input);
+  const own = clients ?? createCustomerClients(target.key.partition, target.key.region);
+  try {
+    const { iam, kms } = own;
+    const role = await read(() => iam.send(new GetRoleCommand({ RoleName: target.roleName })));
+    const roleArn = role.ok
+      ? (role.value.Role?.Arn ?? assumedRoleArn(target))
+      : assumedRoleArn(target);
+    const attachedPolicies = await listRolePolicies(iam, target.roleName);
+
+    const evidence: Evidence = {
+      permissionPolicy: await readPermissionPolicy(
+        iam,
+        roleArn,
+        target.policyName,
+        attachedPolicies,
+      ),
+      attachedPolicies,
+      trustPolicy: then(role, (r) => parsePolicy(r.Role?.AssumeRolePolicyDocument ?? '')),
+      keyPolicy: then(
+        await read(() =>
+          kms.send(new GetKeyPolicyCommand({ KeyId: target.key.arn, PolicyName: 'default' })),
+        ),
+        (r) => parsePolicy(r.Policy ?? ''),
+      ),
+      key: then(
+        await read(() => kms.send(new DescribeKeyCommand({ KeyId: target.key.arn }))),
+        (r): KeyFacts => ({
+          arn: r.KeyMetadata?.Arn ?? '',
+          state: r.KeyMetadata?.KeyState ?? 'Unknown',
+          spec: r.KeyMetadata?.KeySpec ?? 'Unknown',
+          usage: r.KeyMetadata?.KeyUsage ?? 'Unknown',
+        }),
+      ),
+    };
+    return runChecks(expectationsFor(target, roleArn), evidence);
+  } finally {
+    if (clients === undefined) {
+      own.iam.destroy();
+      own.kms.destroy();
+    }
+  }
+}
+
+async function listRolePolicies(
+  iam: IAMClient,
+  roleName: string,
+): Promise<Fetched<readonly AttachedPolicy[]>> {
+  const policies: AttachedPolicy[] = [];
+  try {
+    let marker: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const out = await iam.send(
+        new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }),
+      );
+      for (const p of out.AttachedPolicies ?? []) {
+        policies.push({
+          name: p.PolicyName ?? '',
+          ...(p.PolicyArn === undefined ? {} : { arn: p.PolicyArn }),
+          kind: 'managed',
+        });
+      }
+      marker = out.IsTruncated === true ? out.Marker : undefined;
+      if (marker === undefined) break;
+    }
+    for (let page = 0; page < maxPages; page++) {
+      const out = await iam.send(
+        new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }),
+      );
+      for (const name of out.PolicyNames ?? []) policies.push({ name, kind: 'inline' });
+      marker = out.IsTruncated === true ? out.Marker : undefined;
+      if (marker === undefined) break;
+    }
+  } catch (error) {
+    return failure(error);
+  }
+  return found(policies);
+}
+
+/**
+ * Finds the named policy: attached managed policy (whatever its path), inline policy, or a
+ * managed policy at the account's root path that is not attached (the attachment check then
+ * says so).
+ */
+async function readPermissionPolicy(
+  iam: IAMClient,
+  roleArn: string,
+  name: string,
+  attached: Fetched<readonly AttachedPolicy[]>,
+): Promise<Fetched<PermissionPolicy>> {
+  const listed = attached.ok ? attached.value.find((p) => p.name === name) : undefined;
+  if (listed?.kind === 'inline') {
+    const roleName = roleArn.split('/').pop() ?? '';
+    const inline = await read(() =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })),
+    );
+    return then(inline, (r) => ({
+      name,
+      kind: 'inline',
+      policy: parsePolicy(r.PolicyDocument ?? ''),
+    }));
+  }
+
+  const [, partition, , , account] = roleArn.split(':');
+  const arn = listed?.arn ?? `arn:${partition ?? 'aws'}:iam::${account ?? ''}:policy/${name}`;
+  const policy = await read(() => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
+  if (!policy.ok) return policy;
+  const versionId = policy.value.Policy?.DefaultVersionId ?? 'v1';
+  const version = await read(() =>
+    iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
+  );
+  return then(version, (r) => ({
+    name,
+    arn,
+    kind: 'managed',
+    policy: parsePolicy(r.PolicyVersion?.Document ?? ''),
+  }));
+}
+
+async function read<T>(call: () => Promise<T>): Promise<Fetched<T>> {
+  try {
+    return found(await call());
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** Maps a read value, turning an unparseable document into failed evidence. */
+function then<T, U>(fetched: Fetched<T>, map: (value: T) => U): Fetched<U> {
+  if (!fetched.ok) return fetched;
+  try {
+    return found(map(fetched.value));
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+function failure<T>(error: unknown): Fetched<T> {
+  if (error instanceof ByokError) return missing(error.code, error.message);
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  // Network failures carry a Node error code instead of an AWS one.
+  const nodeCode = (error as { code?: unknown } | null)?.code;
+  const code = typeof nodeCode === 'string' && name === 'Error' ? nodeCode : name;
+  return missing(code.replace(/Exception$/, ''), message.slice(0, 300) || 'no message');
+}
