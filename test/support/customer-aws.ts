@@ -6,6 +6,7 @@
  * from the SDK's own variables (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_KMS`) set by the
  * global setup.
  *
+ * The documents are the ones the platform generates for customers (`src/aws/policies.ts`).
  * Neither local server enforces trust or key policies: they are written so that `byok verify`
  * can read them, while refusals are produced by the fault server (`aws-fault-server.ts`).
  *
@@ -34,13 +35,13 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 
-/** The four KMS actions the platform needs on the customer's key. */
-export const customerKeyActions = [
-  'kms:Encrypt',
-  'kms:Decrypt',
-  'kms:GenerateDataKey*',
-  'kms:DescribeKey',
-] as const;
+import {
+  iamPolicyFor,
+  keyUserStatement,
+  policyJson,
+  rootAccountStatement,
+  trustPolicyFor,
+} from '../../src/aws/policies.js';
 
 /** Options of {@link provisionCustomer}; every name defaults to a fresh unique one. */
 export interface CustomerOptions {
@@ -88,46 +89,20 @@ export async function provisionCustomer(options: CustomerOptions): Promise<Provi
   const kms = new KMSClient({ region });
 
   try {
-    const trustPolicy = json({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'AllowPlatformToAssumeWithExternalId',
-          Effect: 'Allow',
-          Principal: { AWS: options.serviceRoleArn },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'sts:ExternalId': options.externalId } },
-        },
-      ],
-    });
+    const trustPolicy = policyJson(trustPolicyFor(options.serviceRoleArn, options.externalId));
     const role = await iam.send(
       new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy }),
     );
     const roleArn = required(role.Role?.Arn, 'CreateRole returned no role ARN');
     const accountId = required(roleArn.split(':')[4], 'role ARN has no account');
 
-    const keyPolicy = json({
+    const partition = required(roleArn.split(':')[1], 'role ARN has no partition');
+    const keyPolicy = policyJson({
       Version: '2012-10-17',
       Id: 'byok-key-policy',
       Statement: [
-        {
-          Sid: 'EnableRootAccountPermissions',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        ...(options.omitKeyUserStatement === true
-          ? []
-          : [
-              {
-                Sid: 'AllowByokRoleToUseTheKey',
-                Effect: 'Allow',
-                Principal: { AWS: roleArn },
-                Action: [...customerKeyActions],
-                Resource: '*',
-              },
-            ]),
+        rootAccountStatement(partition, accountId),
+        ...(options.omitKeyUserStatement === true ? [] : [keyUserStatement(roleArn)]),
       ],
     });
     const key = await kms.send(
@@ -149,17 +124,7 @@ export async function provisionCustomer(options: CustomerOptions): Promise<Provi
     }
     await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
 
-    const identityPolicy = json({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'AllowUseOfTheByokKey',
-          Effect: 'Allow',
-          Action: [...customerKeyActions],
-          Resource: cmkArn,
-        },
-      ],
-    });
+    const identityPolicy = policyJson(iamPolicyFor(cmkArn));
     const policy = await iam.send(
       new CreatePolicyCommand({ PolicyName: policyName, PolicyDocument: identityPolicy }),
     );
@@ -217,10 +182,6 @@ async function withKms(cmkArn: string, action: (kms: KMSClient) => Promise<unkno
 
 function withAliasPrefix(alias: string): string {
   return alias.startsWith('alias/') ? alias : `alias/${alias}`;
-}
-
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2);
 }
 
 function required(value: string | undefined, problem: string): string {
