@@ -70,7 +70,8 @@ export interface RecordedRequest {
 export interface FaultServerOptions {
   /**
    * Where `forward` (and anything unscripted) goes, per service. Defaults to the SDK variables
-   * `AWS_ENDPOINT_URL_KMS`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_IAM` set by the global setup.
+   * `AWS_ENDPOINT_URL_KMS`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_IAM` set by the global setup;
+   * `{}` forwards nothing (STS AssumeRole then answers with fake credentials by default).
    */
   upstream?: Partial<Record<FaultService, string>>;
   /** Keeps at most this many recorded requests; older ones are dropped (default 10 000). */
@@ -116,14 +117,13 @@ const defaultStatus: Readonly<Record<string, number>> = {
 export async function startAwsFaultServer(
   options: FaultServerOptions = {},
 ): Promise<AwsFaultServer> {
-  const upstream: Partial<Record<FaultService, string>> = {
-    ...definedEntries({
+  const upstream: Partial<Record<FaultService, string>> =
+    options.upstream ??
+    definedEntries({
       kms: process.env.AWS_ENDPOINT_URL_KMS ?? process.env.AWS_ENDPOINT_URL,
       sts: process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL,
       iam: process.env.AWS_ENDPOINT_URL_IAM ?? process.env.AWS_ENDPOINT_URL,
-    }),
-    ...options.upstream,
-  };
+    });
   const maxRecorded = options.maxRecorded ?? 10_000;
   const queues = new Map<string, { outcome: FaultOutcome; left: number }[]>();
   let recorded: RecordedRequest[] = [];
