@@ -1,0 +1,156 @@
+/**
+ * A botbuilder `Storage` for conversation and user state (dialog state included) that keeps
+ * every item sealed in MongoDB. Keys such as `webchat/conversations/<id>/` name users and
+ * conversations, so they are hashed into the `_id` and never stored; the item JSON is one
+ * envelope; only owner, eTag, time and key provenance stay in the clear.
+ *
+ * Optimistic concurrency follows the SDK's memory storage: an item written with no eTag or
+ * `'*'` overwrites; one written with an eTag replaces only a stored item with that same eTag
+ * (or creates a missing one), else the write fails with `CONFLICT`. Each check-and-write is
+ * one atomic single-document operation.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { Storage, StoreItem, StoreItems } from 'botbuilder';
+import { Binary, type Collection, type Db, MongoServerError } from 'mongodb';
+import { z } from 'zod';
+
+import { type Clock, systemClock } from '../../base/clock.js';
+import { ByokError, ErrorCode } from '../../base/errors.js';
+import type { Provenance, Sealer, SealScope } from '../../sealing/types.js';
+import { type BotOwner, ownerFields, recordIdOf } from './owner.js';
+
+/** One stored state item. */
+export interface StateDocument extends BotOwner {
+  _id: string;
+  eTag: string;
+  updatedAt: Date;
+  provenance: Provenance;
+  envelope: Binary;
+}
+
+/** The collection state items live in. */
+export const stateCollection = 'bot_state';
+
+/** Options of {@link SealedStorage}. */
+export interface SealedStorageOptions {
+  db: Db;
+  sealer: Sealer;
+  owner: BotOwner;
+  clock?: Clock;
+}
+
+const keysSchema = z.array(z.string().min(1).max(1024)).max(100);
+const duplicateKey = 11000;
+
+function conflict(): ByokError {
+  return new ByokError(ErrorCode.Conflict, 'Storage: error writing state due to eTag conflict');
+}
+
+/** The sealed state storage of one bot. Pass it to `ConversationState` and `UserState`. */
+export class SealedStorage implements Storage {
+  readonly owner: BotOwner;
+  private readonly items: Collection<StateDocument>;
+  private readonly sealer: Sealer;
+  private readonly clock: Clock;
+
+  constructor(options: SealedStorageOptions) {
+    this.owner = ownerFields(options.owner);
+    this.items = options.db.collection(stateCollection);
+    this.sealer = options.sealer;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Reads and opens the items that exist; missing keys are absent from the result. */
+  async read(keys: string[]): Promise<StoreItems> {
+    const wanted = parseKeys(keys);
+    const idToKey = new Map(wanted.map((key) => [this.idOf(key), key]));
+    const documents = await this.items
+      .find({ _id: { $in: [...idToKey.keys()] }, ...this.owner })
+      .toArray();
+
+    const result: StoreItems = {};
+    for (const document of documents) {
+      const key = idToKey.get(document._id);
+      if (key === undefined) continue;
+      const json = await this.sealer.open(
+        this.scopeOf(document._id),
+        Buffer.from(document.envelope.buffer),
+      );
+      const item = JSON.parse(json.toString('utf8')) as StoreItem;
+      json.fill(0);
+      result[key] = { ...item, eTag: document.eTag };
+    }
+    return result;
+  }
+
+  /** Seals and writes each item; resolves once the database acknowledged every write. */
+  async write(changes: StoreItems): Promise<void> {
+    const entries = Object.entries<StoreItem>(parseChanges(changes));
+    parseKeys(entries.map(([key]) => key));
+    for (const [key, item] of entries) await this.writeOne(key, item);
+  }
+
+  /** Deletes the items; missing keys are ignored. */
+  async delete(keys: string[]): Promise<void> {
+    const ids = parseKeys(keys).map((key) => this.idOf(key));
+    await this.items.deleteMany({ _id: { $in: ids }, ...this.owner });
+  }
+
+  private async writeOne(key: string, item: StoreItem): Promise<void> {
+    const _id = this.idOf(key);
+    const { eTag: expected, ...state } = item;
+    const json = Buffer.from(JSON.stringify(state), 'utf8');
+    const sealed = await this.sealer.seal(this.scopeOf(_id), json);
+    json.fill(0);
+
+    const fields = {
+      ...this.owner,
+      eTag: randomUUID(),
+      updatedAt: new Date(this.clock.now()),
+      provenance: sealed.provenance,
+      envelope: new Binary(sealed.envelope),
+    };
+    if (typeof expected !== 'string' || expected === '' || expected === '*') {
+      await this.items
+        .updateOne({ _id }, { $set: fields }, { upsert: true })
+        .catch(async (e: unknown) => {
+          // Two concurrent first writes: the loser overwrites, as `'*'` asks.
+          if (!(e instanceof MongoServerError && e.code === duplicateKey)) throw e;
+          await this.items.updateOne({ _id }, { $set: fields });
+        });
+      return;
+    }
+
+    const replaced = await this.items.updateOne({ _id, eTag: expected }, { $set: fields });
+    if (replaced.matchedCount === 1) return;
+    if ((await this.items.countDocuments({ _id }, { limit: 1 })) > 0) throw conflict();
+    try {
+      await this.items.insertOne({ _id, ...fields });
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === duplicateKey) throw conflict();
+      throw error;
+    }
+  }
+
+  private idOf(key: string): string {
+    return recordIdOf(this.owner.tenantId, this.owner.botId, key);
+  }
+
+  private scopeOf(recordId: string): SealScope {
+    return { ...this.owner, collection: stateCollection, recordId, field: 'state' };
+  }
+}
+
+function parseKeys(keys: unknown): string[] {
+  const parsed = keysSchema.safeParse(keys);
+  if (parsed.success) return parsed.data;
+  throw new ByokError(ErrorCode.BadInput, 'storage keys must be 1 to 100 non-empty strings');
+}
+
+function parseChanges(changes: unknown): StoreItems {
+  if (typeof changes === 'object' && changes !== null && !Array.isArray(changes)) {
+    return changes;
+  }
+  throw new ByokError(ErrorCode.BadInput, 'storage changes must be an object of items by key');
+}
