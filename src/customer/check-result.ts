@@ -3,6 +3,7 @@
  */
 import type { PolicyDocument, PolicyStatement } from '../aws/policies.js';
 import type { Fetched } from './evidence.js';
+import type { AccessDecision } from './policy-document.js';
 
 /** Stable ids of the checks, in the order they run. */
 export const CheckId = {
@@ -47,4 +48,27 @@ export function unreadable(
   fix: string,
 ): CheckResult {
   return { id, title, status: 'fail', found: `${what}: ${fetched.reason} (${fetched.code})`, fix };
+}
+
+/**
+ * One sentence for the actions a policy refuses: the denied ones with the statement that
+ * denies them, then the ones no statement allows (`where` says on what, e.g. " on <key ARN>").
+ */
+export function describeRefusals(
+  refused: readonly (AccessDecision & { action: string })[],
+  where: string,
+): string {
+  const parts = refused
+    .filter((r) => r.decision === 'denied')
+    .map((r) => `${r.action} is denied by statement ${r.by.join(', ')}`);
+  const missing = refused.filter((r) => r.decision === 'not-allowed');
+  if (missing.length > 0) {
+    const undecided = [...new Set(missing.flatMap((r) => r.undecided))];
+    const hint =
+      undecided.length > 0
+        ? ` (statement ${undecided.join(', ')} has conditions this check cannot evaluate)`
+        : '';
+    parts.push(`not allowed${where}: ${missing.map((r) => r.action).join(', ')}${hint}`);
+  }
+  return parts.join('; ');
 }

@@ -3,7 +3,7 @@
  * role's trust policy.
  */
 import { iamPolicyFor, partitionOfArn, requiredKmsCalls, trustPolicyFor } from '../aws/policies.js';
-import { CheckId, type CheckResult, unreadable } from './check-result.js';
+import { CheckId, type CheckResult, describeRefusals, unreadable } from './check-result.js';
 import type { Evidence, Expectations } from './evidence.js';
 import {
   coversAction,
@@ -33,13 +33,7 @@ export function checkPolicyAllowsKeyUse(expect: Expectations, evidence: Evidence
     return { id, title, status: 'pass', found: `allows ${requiredKmsCalls.join(', ')}` };
   }
 
-  const found = failing
-    .map((r) =>
-      r.decision === 'denied'
-        ? `${r.action} is denied by statement ${r.by.join(', ')}`
-        : `${r.action} is not allowed on ${expect.keyArn}`,
-    )
-    .join('; ');
+  const found = describeRefusals(failing, ` on ${expect.keyArn}`);
   const actions = failing.map((r) => r.action).join(', ');
   return {
     id,

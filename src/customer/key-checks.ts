@@ -9,6 +9,7 @@ import {
   rootAccountStatement,
 } from '../aws/policies.js';
 import { CheckId, type CheckResult, unreadable } from './check-result.js';
+import { describeRefusals } from './check-result.js';
 import type { Evidence, Expectations } from './evidence.js';
 import { coversAction, coversResource, decide, principalMatch } from './policy-document.js';
 
@@ -116,14 +117,7 @@ export function checkRoleIsKeyUser(expect: Expectations, evidence: Evidence): Ch
     return { id, title, status: 'pass', found: `allowed ${requiredKmsCalls.join(', ')}` };
   }
 
-  const found = failing
-    .map((r) => {
-      if (r.decision === 'denied') return `${r.action} is denied by statement ${r.by.join(', ')}`;
-      const hint =
-        r.undecided.length > 0 ? ` (statement ${r.undecided.join(', ')} has conditions)` : '';
-      return `${r.action} is not allowed${hint}`;
-    })
-    .join('; ');
+  const found = describeRefusals(failing, '');
   return {
     id,
     title,
