@@ -166,9 +166,15 @@ export async function scheduleCustomerKeyDeletion(cmkArn: string): Promise<void>
   );
 }
 
-/** The customer cancels a scheduled deletion; the key is then disabled, as in AWS. */
+/**
+ * The customer cancels a scheduled deletion. AWS leaves the key disabled afterwards; local-kms
+ * re-enables it, so the helper disables it to behave like AWS.
+ */
 export async function cancelCustomerKeyDeletion(cmkArn: string): Promise<void> {
-  await withKms(cmkArn, (kms) => kms.send(new CancelKeyDeletionCommand({ KeyId: cmkArn })));
+  await withKms(cmkArn, async (kms) => {
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: cmkArn }));
+    await kms.send(new DisableKeyCommand({ KeyId: cmkArn }));
+  });
 }
 
 async function withKms(cmkArn: string, action: (kms: KMSClient) => Promise<unknown>) {
