@@ -67,7 +67,12 @@ export function checkPolicyAttached(expect: Expectations, evidence: Evidence): C
 
   const match = attached.value.find((p) => p.name === expect.policyName);
   if (match !== undefined) {
-    return { id, title, status: 'pass', found: `attached as a ${match.kind} policy` };
+    return {
+      id,
+      title,
+      status: 'pass',
+      found: `attached as ${match.kind === 'inline' ? 'an inline' : 'a managed'} policy`,
+    };
   }
   const others = attached.value.map((p) => p.name);
   const found =
