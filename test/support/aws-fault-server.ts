@@ -13,12 +13,20 @@
  * await faults.close();
  * ```
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** The AWS services the fault server speaks. */
-export type FaultService = 'kms' | 'sts' | 'iam';
+import {
+  defaultStatus,
+  describeRequest,
+  type FaultService,
+  type RequestFacts,
+  writeAssumeRoleSuccess,
+  writeAwsError,
+  writeKmsJson,
+} from './aws-wire.js';
+
+export type { FaultService, RequestFacts } from './aws-wire.js';
 
 /** Fields every scripted outcome accepts. */
 interface OutcomeBase {
@@ -45,23 +53,7 @@ export type FaultOutcome =
   | (OutcomeBase & { json: Record<string, unknown> });
 
 /** What the fault server saw of one request, for assertions. */
-export interface RecordedRequest {
-  service: FaultService;
-  /** `Decrypt`, `AssumeRole`, ... */
-  action: string;
-  /** KMS only: the `X-Amz-Target` header, e.g. `TrentService.Decrypt`. */
-  target?: string;
-  /** The region the request was signed for. */
-  region?: string;
-  /** KMS: the request's `KeyId`. */
-  keyId?: string;
-  /** KMS: the request's `EncryptionContext`. */
-  encryptionContext?: Record<string, string>;
-  /** STS AssumeRole fields. */
-  roleArn?: string;
-  externalId?: string;
-  roleSessionName?: string;
-  durationSeconds?: number;
+export interface RecordedRequest extends RequestFacts {
   /** How it was answered: `forward`, `error:<Code>`, `hang`, `succeed`, `json`, `unscripted`. */
   answer: string;
 }
@@ -100,18 +92,6 @@ export interface AwsFaultServer {
 
 const maxBodyBytes = 1024 * 1024;
 const maxHangMs = 120_000;
-
-/** Statuses AWS uses for the error codes tests script; others default to 400. */
-const defaultStatus: Readonly<Record<string, number>> = {
-  KMSInternalException: 500,
-  KeyUnavailableException: 500,
-  DependencyTimeoutException: 503,
-  AccessDenied: 403,
-  RegionDisabledException: 403,
-  InternalFailure: 500,
-  ServiceUnavailable: 503,
-  TooManyRequestsException: 429,
-};
 
 /** Starts a fault server on 127.0.0.1 with a free port. */
 export async function startAwsFaultServer(
@@ -211,62 +191,8 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Works out service and action from the signature scope, the target header or the form body. */
-function describeRequest(req: http.IncomingMessage, body: Buffer): Omit<RecordedRequest, 'answer'> {
-  const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
-  const region = scope?.[1];
-  const target = req.headers['x-amz-target'];
-  if (typeof target === 'string' && target.startsWith('TrentService.')) {
-    const json = parseJson(body);
-    return {
-      service: 'kms',
-      action: target.slice('TrentService.'.length),
-      target,
-      ...(region === undefined ? {} : { region }),
-      ...(typeof json.KeyId === 'string' ? { keyId: json.KeyId } : {}),
-      ...(isStringRecord(json.EncryptionContext)
-        ? { encryptionContext: json.EncryptionContext }
-        : {}),
-    };
-  }
-
-  const form = new URLSearchParams(body.toString('utf8'));
-  const service: FaultService = scope?.[2] === 'iam' ? 'iam' : 'sts';
-  const duration = form.get('DurationSeconds');
-  return {
-    service,
-    action: form.get('Action') ?? 'Unknown',
-    ...(region === undefined ? {} : { region }),
-    ...optional('roleArn', form.get('RoleArn')),
-    ...optional('externalId', form.get('ExternalId')),
-    ...optional('roleSessionName', form.get('RoleSessionName')),
-    ...(duration === null ? {} : { durationSeconds: Number(duration) }),
-  };
-}
-
-function optional<K extends string>(key: K, value: string | null): Partial<Record<K, string>> {
-  return value === null ? {} : ({ [key]: value } as Record<K, string>);
-}
-
-function parseJson(body: Buffer): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-function isStringRecord(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    Object.values(value).every((v) => typeof v === 'string')
-  );
-}
-
 function defaultOutcome(
-  seen: Omit<RecordedRequest, 'answer'>,
+  seen: RequestFacts,
   upstream: Partial<Record<FaultService, string>>,
 ): FaultOutcome | undefined {
   if (upstream[seen.service] !== undefined) return { forward: true };
@@ -300,7 +226,7 @@ async function answer(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   body: Buffer,
-  seen: Omit<RecordedRequest, 'answer'>,
+  seen: RequestFacts,
   outcome: FaultOutcome | undefined,
   upstream: Partial<Record<FaultService, string>>,
   releases: Set<() => void>,
@@ -308,12 +234,18 @@ async function answer(
   if (res.destroyed) return;
 
   if (outcome === undefined) {
-    awsError(res, seen.service, 'UnscriptedRequest', 400, `no outcome scripted for ${seen.action}`);
+    writeAwsError(
+      res,
+      seen.service,
+      'UnscriptedRequest',
+      400,
+      `no outcome scripted for ${seen.action}`,
+    );
     return;
   }
   if ('error' in outcome) {
     const status = outcome.status ?? defaultStatus[outcome.error] ?? 400;
-    awsError(
+    writeAwsError(
       res,
       seen.service,
       outcome.error,
@@ -340,81 +272,20 @@ async function answer(
     return;
   }
   if ('succeed' in outcome) {
-    assumeRoleSuccess(res, seen, outcome.expiration ?? new Date(Date.now() + 3_600_000));
+    writeAssumeRoleSuccess(res, seen, outcome.expiration ?? new Date(Date.now() + 3_600_000));
     return;
   }
   if ('json' in outcome) {
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', ...requestIdHeader() });
-    res.end(JSON.stringify(outcome.json));
+    writeKmsJson(res, outcome.json);
     return;
   }
 
   const base = upstream[seen.service];
   if (base === undefined) {
-    awsError(res, seen.service, 'UnscriptedRequest', 400, `no upstream for ${seen.service}`);
+    writeAwsError(res, seen.service, 'UnscriptedRequest', 400, `no upstream for ${seen.service}`);
     return;
   }
   await forward(req, res, body, base);
-}
-
-function requestIdHeader(): Record<string, string> {
-  return { 'x-amzn-requestid': randomUUID() };
-}
-
-/** Writes an error the way the service's protocol does (JSON 1.1 for KMS, Query XML for STS/IAM). */
-function awsError(
-  res: http.ServerResponse,
-  service: FaultService,
-  code: string,
-  status: number,
-  message: string,
-): void {
-  if (service === 'kms') {
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amzn-errortype': code,
-      ...requestIdHeader(),
-    });
-    res.end(JSON.stringify({ __type: code, message }));
-    return;
-  }
-  const type = status >= 500 ? 'Receiver' : 'Sender';
-  const namespace =
-    service === 'sts'
-      ? 'https://sts.amazonaws.com/doc/2011-06-15/'
-      : 'https://iam.amazonaws.com/doc/2010-05-08/';
-  res.writeHead(status, { 'content-type': 'text/xml', ...requestIdHeader() });
-  res.end(
-    `<ErrorResponse xmlns="${namespace}"><Error><Type>${type}</Type><Code>${xml(code)}</Code>` +
-      `<Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-  );
-}
-
-function assumeRoleSuccess(
-  res: http.ServerResponse,
-  seen: Omit<RecordedRequest, 'answer'>,
-  expiration: Date,
-): void {
-  const roleArn = seen.roleArn ?? 'arn:aws:iam::111122223333:role/unknown';
-  const [, partition = 'aws', , , account = '111122223333'] = roleArn.split(':');
-  const roleName = roleArn.split('/').pop() ?? 'unknown';
-  const session = seen.roleSessionName ?? 'session';
-  const token = randomBytes(16).toString('hex');
-  res.writeHead(200, { 'content-type': 'text/xml', ...requestIdHeader() });
-  res.end(
-    `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
-      `<Credentials><AccessKeyId>ASIA${token.slice(0, 16).toUpperCase()}</AccessKeyId>` +
-      `<SecretAccessKey>${token}</SecretAccessKey><SessionToken>fault-${token}</SessionToken>` +
-      `<Expiration>${expiration.toISOString()}</Expiration></Credentials>` +
-      `<AssumedRoleUser><AssumedRoleId>AROAFAULTSERVER:${xml(session)}</AssumedRoleId>` +
-      `<Arn>arn:${xml(partition)}:sts::${xml(account)}:assumed-role/${xml(roleName)}/${xml(session)}</Arn>` +
-      `</AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}` +
-      `</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-  );
-}
-
-function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Replays the request against the real local server and copies its answer back. */
