@@ -1,0 +1,144 @@
+/**
+ * Persistence of key configurations. Every change is one atomic `findOneAndUpdate` that names
+ * the version it was based on, so two admins editing at once cannot half-apply: the second
+ * gets `CONFLICT` and reloads. The database offers no multi-document transactions, so the one
+ * cross-document rule (a workspace has at most one scheduled configuration) is held by a
+ * claim document with the workspace id as its `_id`.
+ */
+import type { Collection, Db, UpdateFilter } from 'mongodb';
+
+import { ByokError, ErrorCode } from '../base/errors.js';
+import { type KeyConfigDoc, KeyPhase } from './model.js';
+
+interface ActiveClaimDoc {
+  /** The workspace id: unique, so only one configuration can hold the claim. */
+  _id: string;
+  keyConfigId: string;
+}
+
+/** Reads and writes key configurations, always scoped by workspace. */
+export class KeyConfigStore {
+  private readonly configs: Collection<KeyConfigDoc>;
+  private readonly claims: Collection<ActiveClaimDoc>;
+
+  constructor(db: Db) {
+    this.configs = db.collection<KeyConfigDoc>('key_configs');
+    this.claims = db.collection<ActiveClaimDoc>('key_active');
+  }
+
+  /** Creates the indexes the reads use. Idempotent. */
+  async ensureIndexes(): Promise<void> {
+    await this.configs.createIndex({ workspaceId: 1, createdAt: 1 });
+    await this.configs.createIndex({ phase: 1 });
+  }
+
+  /** Stores a new configuration. */
+  async insert(doc: KeyConfigDoc): Promise<void> {
+    await this.configs.insertOne(doc);
+  }
+
+  /** One configuration of a workspace, or `NOT_FOUND` (also for another workspace's id). */
+  async get(workspaceId: string, id: string): Promise<KeyConfigDoc> {
+    const doc = await this.configs.findOne({ _id: id, workspaceId });
+    if (doc === null) throw new ByokError(ErrorCode.NotFound, 'key configuration not found');
+    return doc;
+  }
+
+  /** The configurations of a workspace, oldest first. */
+  async list(workspaceId: string): Promise<KeyConfigDoc[]> {
+    return this.configs.find({ workspaceId }).sort({ createdAt: 1, _id: 1 }).toArray();
+  }
+
+  /** Every scheduled configuration of every workspace (for health checks and start-up). */
+  async listScheduled(): Promise<KeyConfigDoc[]> {
+    return this.configs.find({ phase: KeyPhase.Scheduled }).toArray();
+  }
+
+  /**
+   * Applies `update` if the stored version is still `expectedVersion`, bumping the version.
+   * Returns the new document, or throws `CONFLICT` when someone changed it in between.
+   */
+  async update(
+    base: KeyConfigDoc,
+    update: Pick<UpdateFilter<KeyConfigDoc>, '$set' | '$push'>,
+    now: Date,
+  ): Promise<KeyConfigDoc> {
+    const next = await this.configs.findOneAndUpdate(
+      { _id: base._id, workspaceId: base.workspaceId, version: base.version },
+      { ...update, $set: { ...update.$set, updatedAt: now }, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+    if (next === null) throw staleVersion();
+    return next;
+  }
+
+  /**
+   * Marks the rotation `jobId` as no longer running on its configuration. Not a versioned
+   * change: it changes nothing an admin edits, so an admin's pending edit stays valid.
+   */
+  async clearRotation(workspaceId: string, id: string, jobId: string): Promise<void> {
+    await this.configs.updateOne(
+      { _id: id, workspaceId, rotationJobId: jobId },
+      { $set: { rotationJobId: null } },
+    );
+  }
+
+  /**
+   * The workspace's scheduled configuration, if any. A claim left behind by a configuration
+   * that is no longer scheduled (a crash between two writes) counts as no claim.
+   */
+  async findActive(workspaceId: string): Promise<KeyConfigDoc | null> {
+    const claim = await this.claims.findOne({ _id: workspaceId });
+    if (claim === null) return null;
+    const doc = await this.configs.findOne({ _id: claim.keyConfigId, workspaceId });
+    return doc?.phase === KeyPhase.Scheduled ? doc : null;
+  }
+
+  /**
+   * Makes `keyConfigId` the workspace's scheduled configuration. `CONFLICT` when another
+   * scheduled configuration holds the claim; a stale claim is taken over atomically.
+   */
+  async claimActive(workspaceId: string, keyConfigId: string): Promise<void> {
+    const current = await this.claims.findOne({ _id: workspaceId });
+    if (current === null) {
+      try {
+        await this.claims.insertOne({ _id: workspaceId, keyConfigId });
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+        throw anotherActive();
+      }
+    }
+    if (current.keyConfigId === keyConfigId) return;
+
+    const holder = await this.configs.findOne({ _id: current.keyConfigId, workspaceId });
+    if (holder?.phase === KeyPhase.Scheduled) throw anotherActive(holder.name);
+    const taken = await this.claims.updateOne(
+      { _id: workspaceId, keyConfigId: current.keyConfigId },
+      { $set: { keyConfigId } },
+    );
+    if (taken.modifiedCount !== 1) throw anotherActive();
+  }
+
+  /** Drops the claim if `keyConfigId` holds it. */
+  async releaseActive(workspaceId: string, keyConfigId: string): Promise<void> {
+    await this.claims.deleteOne({ _id: workspaceId, keyConfigId });
+  }
+}
+
+function staleVersion(): ByokError {
+  return new ByokError(
+    ErrorCode.Conflict,
+    'the key configuration was changed by someone else in the meantime; reload it and try again',
+    { details: { reason: 'version_mismatch' } },
+  );
+}
+
+function anotherActive(name?: string): ByokError {
+  const which = name === undefined ? 'another configuration' : `"${name}"`;
+  return new ByokError(
+    ErrorCode.Conflict,
+    `${which} is already scheduled for this workspace; rotate its key instead of adding a second one`,
+    { details: { reason: 'another_configuration_scheduled' } },
+  );
+}
