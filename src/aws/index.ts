@@ -42,6 +42,7 @@ export {
   type AwsKeyProvidersOptions,
   AwsKmsKeyProvider,
   type AwsKmsKeyProviderOptions,
+  awsOptionsFromConfig,
   createAwsKeyProviders,
 } from './kms-provider.js';
 export {

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-kms';
 
 import type { Clock } from '../base/clock.js';
+import type { Config } from '../base/config.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
 import { type Logger, silentLogger } from '../base/log.js';
 import { type IamRoleArn, type KmsKeyArn, parseIamRoleArn, parseKmsKeyArn } from './arn.js';
@@ -212,6 +213,24 @@ export interface AwsKeyProvidersOptions extends AwsClientOptions {
   /** Refresh assumed-role credentials this long before expiry (default 5 minutes). */
   refreshMarginMs?: number;
   logger?: Logger;
+}
+
+/** The AWS settings of the process configuration, as {@link createAwsKeyProviders} takes them. */
+export function awsOptionsFromConfig(
+  config: Pick<
+    Config,
+    | 'BYOK_AWS_MAX_ATTEMPTS'
+    | 'BYOK_AWS_CONNECT_TIMEOUT_MS'
+    | 'BYOK_AWS_REQUEST_TIMEOUT_MS'
+    | 'BYOK_SERVICE_ROLE_ARN'
+  >,
+): AwsKeyProvidersOptions {
+  return {
+    maxAttempts: config.BYOK_AWS_MAX_ATTEMPTS,
+    connectionTimeoutMs: config.BYOK_AWS_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: config.BYOK_AWS_REQUEST_TIMEOUT_MS,
+    serviceRoleArn: config.BYOK_SERVICE_ROLE_ARN,
+  };
 }
 
 /** Shared clients and credentials, and a provider per key configuration. */

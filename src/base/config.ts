@@ -48,6 +48,12 @@ export const configSchema = z.object({
     .optional(),
   /** The platform's service role ARN that customers name in their role's trust policy. */
   BYOK_SERVICE_ROLE_ARN: iamRoleArn.default('arn:aws:iam::000000000000:role/byok-harness-service'),
+  /** Attempts per KMS or STS call (first included); only throttling and transient faults retry. */
+  BYOK_AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Milliseconds to connect to KMS or STS before the attempt counts as failed. */
+  BYOK_AWS_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Milliseconds for one KMS or STS request and its answer before the attempt counts as failed. */
+  BYOK_AWS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   /** Upper bound, in seconds, between a customer revoking key access and the platform losing it. */
   BYOK_DEK_CACHE_MAX_AGE_SECONDS: seconds(300),
   /** How many plaintext data keys the process keeps in memory at most. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { AwsClients } from '../../../src/aws/clients.js';
+import { awsOptionsFromConfig } from '../../../src/aws/kms-provider.js';
+import { loadConfig } from '../../../src/base/config.js';
 
 const role = { roleArn: 'arn:aws:iam::111122223333:role/a', externalId: 'ext-a' };
 const noCredentials = () => Promise.reject(new Error('not used: no request is sent'));
@@ -54,6 +56,27 @@ describe('AwsClients', () => {
       expect(await kms.config.region()).toBe('eu-central-1');
       expect(await kms.config.maxAttempts()).toBe(5);
       clients.destroy();
+    });
+  });
+
+  describe('when the settings come from the environment', () => {
+    it('uses the attempts and timeouts the operator set', () => {
+      const options = awsOptionsFromConfig(
+        loadConfig({
+          BYOK_AWS_MAX_ATTEMPTS: '5',
+          BYOK_AWS_CONNECT_TIMEOUT_MS: '1000',
+          BYOK_AWS_REQUEST_TIMEOUT_MS: '2000',
+        }),
+      );
+      expect(new AwsClients(options).options).toMatchObject({
+        maxAttempts: 5,
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+      });
+    });
+
+    it('refuses zero attempts, naming the variable', () => {
+      expect(() => loadConfig({ BYOK_AWS_MAX_ATTEMPTS: '0' })).toThrow(/BYOK_AWS_MAX_ATTEMPTS/);
     });
   });
 });
