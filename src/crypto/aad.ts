@@ -58,6 +58,16 @@ export function encodeAad(
   return out;
 }
 
+/**
+ * Checks a context without encoding it, so callers can refuse bad input before any key is
+ * created or loaded.
+ *
+ * @throws ByokError `BAD_INPUT` as {@link encodeAad} does.
+ */
+export function checkRecordContext(context: RecordContext): void {
+  for (const name of contextFields) checkedLength(name, context[name]);
+}
+
 function writeString(out: Buffer, at: number, value: string): number {
   const length = out.write(value, at + 4, 'utf8');
   out.writeUInt32BE(length, at);
