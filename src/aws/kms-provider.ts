@@ -62,10 +62,17 @@ export class AwsKmsKeyProvider implements KeyProvider {
   readonly #options: AwsKmsKeyProviderOptions;
   readonly #logger: Logger;
 
-  /** @throws ByokError `INVALID_ARN` when either ARN is malformed. */
+  /** @throws ByokError `INVALID_ARN` when either ARN is malformed or they differ in partition. */
   constructor(options: AwsKmsKeyProviderOptions) {
     this.key = parseKmsKeyArn(options.cmkArn);
     this.role = parseIamRoleArn(options.roleArn);
+    if (this.role.partition !== this.key.partition) {
+      // STS sessions never cross partitions, so this pair could never work.
+      const reason = `the role is in partition ${this.role.partition}, the key in ${this.key.partition}`;
+      throw new ByokError(ErrorCode.InvalidArn, `invalid IAM role ARN: ${reason}`, {
+        details: { field: 'partition', reason },
+      });
+    }
     this.keyRef = this.key.arn;
     this.#options = options;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'aws-kms' });

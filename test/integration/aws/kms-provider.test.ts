@@ -155,5 +155,21 @@ describe('AwsKmsKeyProvider', () => {
         }),
       ).toThrow(expect.objectContaining({ code: 'INVALID_ARN' }));
     });
+
+    it('refuses a role and a key in different partitions', () => {
+      expect(() =>
+        aws.provider({
+          cmkArn: customer.cmkArn,
+          roleArn: customer.roleArn.replace('arn:aws:', 'arn:aws-cn:'),
+          externalId,
+          tenantId: 'acme',
+        }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARN',
+          details: expect.objectContaining({ field: 'partition' }),
+        }),
+      );
+    });
   });
 });
