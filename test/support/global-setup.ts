@@ -21,6 +21,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   // Never let a test reach real AWS or the instance metadata service.
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   process.env.AWS_REGION ??= localAwsRegion;
+  // The SDK warns on every client that Node 20 support ends in 2027; once is in the README.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
   if (process.env.MONGODB_URI === undefined) {
     const ferret = await startFerretDb(dataDir);
