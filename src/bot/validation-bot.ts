@@ -13,7 +13,7 @@ import type { Db } from 'mongodb';
 
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/log.js';
-import type { Sealer } from '../sealing/types.js';
+import type { KeyResolver, Sealer } from '../sealing/types.js';
 import type { LinkResult } from './auth-links/resume.js';
 import type { BasicAuthService } from './auth-links/service.js';
 import {
@@ -48,6 +48,8 @@ export interface ValidationBotOptions {
   logger?: Logger;
   /** Key health's failure reporter. */
   onKeyFailure?: OnKeyFailure;
+  /** Names the key configuration of failures whose error does not. */
+  keyResolver?: KeyResolver;
   /** Process-wide failure counter. */
   counter?: SealingFailureCounter;
   clock?: Clock;
@@ -81,6 +83,7 @@ export class ValidationBot extends ActivityHandler implements HostedBot {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.onKeyFailure === undefined ? {} : { onKeyFailure: options.onKeyFailure }),
       ...(options.counter === undefined ? {} : { counter: options.counter }),
+      ...(options.keyResolver === undefined ? {} : { keyResolver: options.keyResolver }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     this.conversationState = new ConversationState(this.plugin.storage);

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode, toByokError } from '../../base/errors.js';
 import { type Logger, silentLogger } from '../../base/log.js';
-import type { Sealer } from '../../sealing/types.js';
+import type { KeyResolver, Sealer } from '../../sealing/types.js';
 import {
   isKeyFailure,
   type OnKeyFailure,
@@ -46,6 +46,8 @@ export interface BasicAuthServiceOptions {
   clock?: Clock;
   logger?: Logger;
   onKeyFailure?: OnKeyFailure;
+  /** Names the key configuration of failures whose error does not. */
+  keyResolver?: KeyResolver;
   counter?: SealingFailureCounter;
 }
 
@@ -93,12 +95,14 @@ export class BasicAuthService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly onKeyFailure: OnKeyFailure | undefined;
+  private readonly keyResolver: KeyResolver | undefined;
 
   constructor(options: BasicAuthServiceOptions) {
     this.clock = options.clock ?? systemClock;
     this.sealer = options.sealer;
     this.logger = (options.logger ?? silentLogger).child({ component: 'basic-auth' });
     this.onKeyFailure = options.onKeyFailure;
+    this.keyResolver = options.keyResolver;
     this.counter = options.counter ?? new SealingFailureCounter();
     this.store = new LinkStore({
       db: options.db,
@@ -215,7 +219,8 @@ export class BasicAuthService {
 
     const scope = credentialsScope(link, link._id);
     const envelope = Buffer.from(credentials.envelope.buffer);
-    const keyLabel = keyLabelOf(await this.sealer.provenanceOf(scope, envelope));
+    const provenance = await this.sealer.provenanceOf(scope, envelope);
+    const keyLabel = keyLabelOf(provenance);
     try {
       const json = await this.sealer.open(scope, envelope);
       const opened = basicCredentialsSchema.parse(JSON.parse(json.toString('utf8')));
@@ -223,7 +228,7 @@ export class BasicAuthService {
       return { status: 'readable', username: opened.username, keyLabel };
     } catch (error) {
       if (!isKeyFailure(error)) throw error;
-      await this.recordKeyFailure(link, error, 'credentials');
+      await this.recordKeyFailure(link, error, 'credentials', provenance.keyConfigId);
       return { status: 'key-unavailable', code: error.code, keyLabel };
     }
   }
@@ -241,15 +246,25 @@ export class BasicAuthService {
     }
   }
 
-  /** Logs, counts and reports a key failure of a link's owner. */
-  async recordKeyFailure(owner: BotOwner, error: unknown, kind: SealedRecordKind): Promise<void> {
+  /**
+   * Logs, counts and reports a key failure of a link's owner. `keyConfigId` names the failing
+   * key when known; otherwise the key resolver (if any) names the owner's current one.
+   */
+  async recordKeyFailure(
+    owner: BotOwner,
+    error: unknown,
+    kind: SealedRecordKind,
+    keyConfigId?: string | null,
+  ): Promise<void> {
     const failures = new SealingFailureHandler({
       owner: ownerOf(owner),
       logger: this.logger,
       onKeyFailure: this.onKeyFailure,
       counter: this.counter,
+      keyResolver: this.keyResolver,
+      clock: this.clock,
     });
-    await failures.record(toByokError(error), kind);
+    await failures.record(toByokError(error), kind, keyConfigId);
   }
 
   private async lostRace(linkId: string): Promise<SubmitOutcome> {

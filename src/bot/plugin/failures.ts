@@ -6,8 +6,10 @@
  */
 import type { TurnContext } from 'botbuilder';
 
+import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode, isByokError } from '../../base/errors.js';
 import type { Logger } from '../../base/log.js';
+import type { KeyResolver } from '../../sealing/types.js';
 import type { BotOwner } from './owner.js';
 
 /**
@@ -86,6 +88,12 @@ export interface SealingFailureHandlerOptions {
   logger: Logger;
   onKeyFailure?: OnKeyFailure | undefined;
   counter?: SealingFailureCounter | undefined;
+  /**
+   * Names the key configuration of a failure whose error does not: the configuration that
+   * seals the owner's new data now. Without it such failures are reported with null.
+   */
+  keyResolver?: KeyResolver | undefined;
+  clock?: Clock | undefined;
 }
 
 const noticeSent = Symbol('byok.sealingNoticeSent');
@@ -101,15 +109,19 @@ export class SealingFailureHandler {
     this.log = options.logger.child({ component: 'bot-sealing', ...options.owner });
   }
 
-  /** Logs (code only), counts and reports a key failure outside any turn. */
-  async record(error: ByokError, kind: SealedRecordKind): Promise<void> {
+  /**
+   * Logs (code only), counts and reports a key failure outside any turn. `keyConfigId` is the
+   * failing key's configuration when the caller knows it (null: the platform default key).
+   */
+  async record(error: ByokError, kind: SealedRecordKind, keyConfigId?: string | null) {
     this.counter.increment(error.code);
     this.log.warn({ code: error.code, record: kind }, 'bot data could not be sealed or opened');
 
     const hook = this.options.onKeyFailure;
     if (hook === undefined) return;
     try {
-      await hook(this.options.owner.tenantId, keyConfigIdOf(error), error);
+      const configId = keyConfigId === undefined ? await this.keyConfigOf(error) : keyConfigId;
+      await hook(this.options.owner.tenantId, configId, error);
     } catch (hookError) {
       this.log.error({ code: codeOf(hookError) }, 'key failure hook failed');
     }
@@ -131,6 +143,15 @@ export class SealingFailureHandler {
     } finally {
       context.turnState.set(sendingNotice, false);
     }
+  }
+
+  private async keyConfigOf(error: ByokError): Promise<string | null> {
+    const named = keyConfigIdOf(error);
+    const resolver = this.options.keyResolver;
+    if (named !== null || resolver === undefined) return named;
+    const now = (this.options.clock ?? systemClock).now();
+    const binding = await resolver.resolveForSeal(this.options.owner, now).catch(() => null);
+    return binding?.keyConfigId ?? null;
   }
 
   /** True while the notice is being sent, so the transcript logger skips it. */

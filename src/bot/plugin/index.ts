@@ -15,7 +15,7 @@ import type { Db } from 'mongodb';
 
 import type { Clock } from '../../base/clock.js';
 import { type Logger, silentLogger } from '../../base/log.js';
-import type { Sealer } from '../../sealing/types.js';
+import type { KeyResolver, Sealer } from '../../sealing/types.js';
 import { type OnKeyFailure, SealingFailureCounter, SealingFailureHandler } from './failures.js';
 import type { BotOwner } from './owner.js';
 import { SealedStorage } from './state-storage.js';
@@ -58,6 +58,8 @@ export interface SealingPluginOptions {
   logger?: Logger;
   /** Told about every key failure; the host passes key health's reporter. */
   onKeyFailure?: OnKeyFailure;
+  /** Names the key configuration of failures whose error does not (see the failure handler). */
+  keyResolver?: KeyResolver;
   /** Shared across bots to count failures process-wide; one per plugin when omitted. */
   counter?: SealingFailureCounter;
   clock?: Clock;
@@ -90,6 +92,8 @@ export function createSealingPlugin(options: SealingPluginOptions): SealingPlugi
     logger: options.logger ?? silentLogger,
     onKeyFailure: options.onKeyFailure,
     counter: options.counter ?? new SealingFailureCounter(),
+    keyResolver: options.keyResolver,
+    clock: options.clock,
   });
   const transcriptStore = new SealedTranscriptStore({
     ...common,

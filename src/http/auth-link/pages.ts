@@ -1,0 +1,89 @@
+/**
+ * The small HTML pages of the authorization link: one short, plain message each, no scripts,
+ * nothing from the request echoed back. Every answer is marked `no-store` so a shared browser
+ * cache never keeps a page of someone's validation.
+ */
+import type { Response } from 'express';
+
+/** A page: status, title and the one message it says. */
+export interface Page {
+  status: number;
+  title: string;
+  message: string;
+}
+
+const escapes: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => escapes[c] ?? c);
+}
+
+/** Sends `page` as HTML. */
+export function sendPage(res: Response, page: Page): void {
+  res
+    .status(page.status)
+    .set('Cache-Control', 'no-store')
+    .type('html')
+    .send(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+        '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+        `<title>${escapeHtml(page.title)}</title></head>` +
+        `<body><main><h1>${escapeHtml(page.title)}</h1>` +
+        `<p id="message">${escapeHtml(page.message)}</p></main></body></html>`,
+    );
+}
+
+const askAgain = 'Go back to the chat and type BasicAuthValidationDialog to get a new link.';
+
+/** The pages, by what happened. */
+export const pages = {
+  success: (message: string): Page => ({ status: 200, title: 'Authorization', message }),
+  invalid: {
+    status: 400,
+    title: 'Link not valid',
+    message: `This authorization link is not valid. ${askAgain}`,
+  },
+  otherWorkspace: {
+    status: 400,
+    title: 'Link not valid',
+    message: `This authorization link belongs to another workspace. ${askAgain}`,
+  },
+  expired: {
+    status: 410,
+    title: 'Link expired',
+    message: `This authorization link has expired or was replaced. ${askAgain}`,
+  },
+  used: {
+    status: 410,
+    title: 'Link already used',
+    message: `This authorization link has already been used. ${askAgain}`,
+  },
+  challenge: {
+    status: 401,
+    title: 'Credentials needed',
+    message: 'Enter the user name and password of the validation profile.',
+  },
+  wrongCredentials: {
+    status: 401,
+    title: 'Credentials not accepted',
+    message: 'The user name or password is not right. Try again.',
+  },
+  throttled: {
+    status: 429,
+    title: 'Too many attempts',
+    message: 'Too many wrong attempts. Wait a few minutes, then open the link again.',
+  },
+  keyUnavailable: (status: number, code: string): Page => ({
+    status,
+    title: 'Credentials not stored',
+    message:
+      `The credentials could not be stored securely because the workspace key is unavailable ` +
+      `(${code}). Nothing was stored, and the link still works once the key is available again.`,
+  }),
+} as const;
