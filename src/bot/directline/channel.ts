@@ -86,7 +86,7 @@ export class DirectLineChannel implements HostChannel {
   async createConversation(botId: string): Promise<ConversationGrant> {
     const target = await this.resolve(botId);
     const conversationId = randomBytes(18).toString('base64url');
-    const userId = `dl_${randomBytes(12).toString('base64url')}`;
+    const userId = `u_${randomBytes(12).toString('base64url')}`;
 
     await this.store.createConversation(conversationId, target, userId);
     return this.grant({ conversationId, botId: target.botId, userId });

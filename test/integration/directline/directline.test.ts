@@ -7,7 +7,7 @@ import { findPlaintext } from '../../support/plaintext-scan.js';
 import {
   countDocuments,
   echoBot,
-  singleKeySealer,
+  platformSealer,
   startTestHost,
   type TestHost,
   welcomeText,
@@ -19,25 +19,25 @@ let database: TestDatabase;
 let first: TestHost;
 let second: TestHost;
 const sentTexts: string[] = [];
+const masterKey = randomBytes(32);
 
 beforeAll(async () => {
   database = await testDatabase('directline');
-  const sealer = singleKeySealer();
   const signingKey = randomBytes(32);
-  // Two hosts on one database and one signing key, each with its own adapter and caches:
-  // what two processes of one deployment are.
-  first = await startTestHost({
-    db: database.db,
-    sealer,
-    bots: [echoBot(database.db, sealer, owner)],
-    signingKey,
-  });
-  second = await startTestHost({
-    db: database.db,
-    sealer,
-    bots: [echoBot(database.db, sealer, owner)],
-    signingKey,
-  });
+  // Two hosts on one database, master key and signing key, each with its own adapter, sealer
+  // and data-key cache: what two processes of one deployment are.
+  const hosts = await Promise.all(
+    [0, 1].map(async () => {
+      const sealer = await platformSealer(database.db, masterKey);
+      return startTestHost({
+        db: database.db,
+        sealer,
+        bots: [echoBot(database.db, sealer, owner)],
+        signingKey,
+      });
+    }),
+  );
+  [first, second] = hosts as [TestHost, TestHost];
 });
 
 afterAll(async () => {
@@ -253,7 +253,7 @@ describe('the Direct Line channel', () => {
       await say(first, grant, 'a sentence that must only exist sealed');
 
       expect(sentTexts.length).toBeGreaterThan(3);
-      const findings = await findPlaintext(database.db, [...sentTexts, welcomeText]);
+      const findings = await findPlaintext(database.db, [...sentTexts, welcomeText, masterKey]);
       expect(findings).toEqual([]);
       // The scan does read every record: the clear owner fields are found.
       expect(await findPlaintext(database.db, [owner.botId])).not.toEqual([]);

@@ -3,52 +3,37 @@
  * messaging and chat routers, the HTTP shell), listening on 127.0.0.1, plus a small echo bot
  * whose turns go through the sealing plugin, so every test turn writes sealed records.
  */
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ActivityHandler } from 'botbuilder';
 import type { Db } from 'mongodb';
 
+import { LocalKeyProvider } from '../../../src/aws/local-key.js';
 import { createLogger, type Logger, silentLogger } from '../../../src/base/log.js';
 import { createBotAdapter, type HostAdapter, type ResolvedBot } from '../../../src/bot/adapter.js';
 import { DirectLineChannel, directLinePath } from '../../../src/bot/directline/channel.js';
 import { createSealingPlugin, runSealed } from '../../../src/bot/plugin/index.js';
-import { newDekId, openValue, sealValue } from '../../../src/crypto/index.js';
 import { createHttpApp } from '../../../src/http/app.js';
+import { createChatRouter } from '../../../src/http/bot/chat-router.js';
 import { createDirectLineRouter } from '../../../src/http/bot/directline-router.js';
 import { createBotRouter } from '../../../src/http/bot/messages-router.js';
-import type { Sealer, SealScope } from '../../../src/sealing/types.js';
+import { DefaultKeyResolver, EnvelopeSealer, type Sealer } from '../../../src/sealing/index.js';
+import { MongoKeyVault } from '../../../src/store/key-vault.js';
 
 /** The welcome the echo bot sends to each member that joins. */
 export const welcomeText = 'Welcome! Say something and I will say it back.';
 
 /**
- * An AES-256-GCM sealer under one random data key, built on the project's envelope format.
- * It stands in for the key-resolving sealer in tests that are about the channel, not the keys.
+ * The platform's envelope sealer under a local default key, with its key vault in `db`. Each
+ * call makes a separate sealer (its own data-key cache), as each host process has; hosts of
+ * one deployment pass the same master key.
  */
-export function singleKeySealer(): Sealer {
-  const dataKey = { id: newDekId(), key: randomBytes(32) };
-  const provenance = {
-    provider: 'local' as const,
-    keyConfigId: null,
-    keyName: 'platform default key',
-    keyRef: 'local:test',
-    dekId: dataKey.id,
-  };
-  const context = (scope: SealScope) => ({
-    tenantId: scope.tenantId,
-    appId: scope.appId,
-    collection: scope.collection,
-    recordId: `${scope.botId ?? '-'}/${scope.recordId}`,
-    field: scope.field,
-  });
-  return {
-    seal: (scope, plaintext) =>
-      Promise.resolve({ envelope: sealValue(dataKey, context(scope), plaintext), provenance }),
-    open: (scope, envelope) => Promise.resolve(openValue(dataKey, context(scope), envelope)),
-    provenanceOf: () => Promise.resolve(provenance),
-  };
+export async function platformSealer(db: Db, masterKey: Buffer): Promise<Sealer> {
+  const vault = new MongoKeyVault(db);
+  await vault.ensureIndexes();
+  const resolver = new DefaultKeyResolver(new LocalKeyProvider(masterKey));
+  return new EnvelopeSealer({ vault, resolver });
 }
 
 /** A bot that welcomes new members and echoes messages, with sealed transcripts. */
@@ -123,6 +108,13 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     mounts: [
       { path: '/api', router: createBotRouter({ adapter, resolveBot }) },
       { path: directLinePath, router: createDirectLineRouter({ channel }) },
+      {
+        path: '/',
+        router: createChatRouter({
+          listBots: () =>
+            Promise.resolve(options.bots.map((b) => ({ botId: b.botId, name: b.botId }))),
+        }),
+      },
     ],
   });
 

@@ -11,7 +11,7 @@ import { type TestDatabase, testDatabase } from '../../support/db.js';
 import {
   countDocuments,
   echoBot,
-  singleKeySealer,
+  platformSealer,
   startTestHost,
   type TestHost,
   welcomeText,
@@ -19,6 +19,7 @@ import {
 
 const owner = { tenantId: 'ws_messages', appId: 'app_messages', botId: 'bot_messages' };
 
+const masterKey = randomBytes(32);
 let database: TestDatabase;
 let connector: ConnectorDouble;
 let host: TestHost;
@@ -26,7 +27,7 @@ let host: TestHost;
 beforeAll(async () => {
   database = await testDatabase('messages');
   connector = await startConnectorDouble();
-  const sealer = singleKeySealer();
+  const sealer = await platformSealer(database.db, masterKey);
   host = await startTestHost({
     db: database.db,
     sealer,
@@ -221,7 +222,7 @@ describe('the messaging endpoint', () => {
 
   describe('when Bot Framework authentication is configured', () => {
     it('refuses an activity without a channel token and stores nothing', async () => {
-      const sealer = singleKeySealer();
+      const sealer = await platformSealer(database.db, masterKey);
       const adapter = createBotAdapter({
         config: { MicrosoftAppId: randomUUID(), MicrosoftAppPassword: 'not-used-offline' },
         logger: silentLogger,
