@@ -62,6 +62,14 @@ export const configSchema = z.object({
   BYOK_HEALTH_INTERVAL_SECONDS: seconds(900),
   /** How long an authorization link stays valid, in seconds. */
   BYOK_LINK_TTL_SECONDS: seconds(600),
+  /**
+   * Secret that signs authorization links: at least 32 bytes, base64. Unset: generated on first
+   * start into the data dir. Every host process on one database needs the same one.
+   */
+  BYOK_LINK_SECRET: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length >= 32, 'at least 32 bytes encoded as base64')
+    .optional(),
   /** First admin of the embedded default; a password is generated and printed once if unset. */
   BYOK_ADMIN_EMAIL: z.email().default('admin@example.com'),
   BYOK_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
