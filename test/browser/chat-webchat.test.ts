@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
+import { ActivityHandler } from 'botbuilder';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { ResolvedBot } from '../../src/bot/adapter.js';
+import { botMessages } from '../../src/bot/index.js';
 import {
   echoBot,
   platformSealer,
@@ -15,7 +18,17 @@ import { type TestDatabase, testDatabase } from '../support/db.js';
 import { findPlaintext } from '../support/plaintext-scan.js';
 
 const owner = { tenantId: 'ws_webchat', appId: 'app_webchat', botId: 'bot_webchat' };
-const other = { tenantId: 'ws_webchat', appId: 'app_webchat', botId: 'bot_other' };
+const linker = { tenantId: 'ws_webchat', appId: 'app_webchat', botId: 'bot_linker' };
+
+/** A bot that answers every message with the validation bot's sign-in card. */
+function linkBot(linkUrl: () => string): ResolvedBot {
+  const handler = new ActivityHandler();
+  handler.onMessage(async (context, next) => {
+    await context.sendActivity(botMessages.signInCard(linkUrl(), 10));
+    await next();
+  });
+  return { ...linker, bot: handler };
+}
 
 const masterKey = randomBytes(32);
 let database: TestDatabase;
@@ -28,7 +41,7 @@ beforeAll(async () => {
   host = await startTestHost({
     db: database.db,
     sealer,
-    bots: [echoBot(database.db, sealer, owner), echoBot(database.db, sealer, other)],
+    bots: [echoBot(database.db, sealer, owner), linkBot(() => `${host.url}/healthz?from=card`)],
     signingKey: randomBytes(32),
   });
   browser = await launchBrowser();
@@ -74,6 +87,26 @@ describe('the chat page', () => {
       expect(await message(page, 'hello from the browser').count()).toBe(1);
       expect(problems).toEqual([]);
       expect(await findPlaintext(database.db, ['hello from the browser', welcomeText])).toEqual([]);
+    });
+  });
+
+  describe('when the bot answers with a sign-in card', () => {
+    it('renders its button, which opens the link in a new page', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${host.url}/`);
+      await page.getByLabel('Bot').selectOption(linker.botId);
+      await page.getByRole('button', { name: 'Start chat' }).click();
+      const box = page.getByRole('textbox');
+      await box.fill('a link, please');
+      await box.press('Enter');
+
+      // The card's own button (Web Chat also keeps a hidden copy for screen readers).
+      const button = page.locator('button[aria-label="Open authorization link"]');
+      const [opened] = await Promise.all([page.context().waitForEvent('page'), button.click()]);
+      await opened.waitForLoadState();
+
+      expect(opened.url()).toBe(`${host.url}/healthz?from=card`);
+      expect(await opened.textContent('body')).toContain('ok');
     });
   });
 });
