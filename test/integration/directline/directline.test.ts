@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { EncryptionContext, KeyProvider } from '../../../src/aws/key-provider.js';
+import { LocalKeyProvider } from '../../../src/aws/local-key.js';
+import { ByokError, ErrorCode } from '../../../src/base/errors.js';
 import { type TestDatabase, testDatabase } from '../../support/db.js';
 import { findPlaintext } from '../../support/plaintext-scan.js';
 import {
@@ -45,6 +48,39 @@ afterAll(async () => {
   await second.close();
   await database.drop();
 });
+
+/** The platform key, switched off and on by the test as a customer would disable a key. */
+class SwitchableKeyProvider implements KeyProvider {
+  failing = false;
+  readonly kind;
+  readonly keyRef;
+
+  constructor(private readonly inner: KeyProvider) {
+    this.kind = inner.kind;
+    this.keyRef = inner.keyRef;
+  }
+
+  generateDataKey(context: EncryptionContext) {
+    return this.check().then(() => this.inner.generateDataKey(context));
+  }
+
+  decryptDataKey(wrapped: Buffer, context: EncryptionContext) {
+    return this.check().then(() => this.inner.decryptDataKey(wrapped, context));
+  }
+
+  wrapDataKey(plaintext: Buffer, context: EncryptionContext) {
+    return this.check().then(() => this.inner.wrapDataKey(plaintext, context));
+  }
+
+  describe() {
+    return this.check().then(() => this.inner.describe());
+  }
+
+  private check(): Promise<void> {
+    if (!this.failing) return Promise.resolve();
+    return Promise.reject(new ByokError(ErrorCode.KeyDisabled, 'the key is disabled'));
+  }
+}
 
 interface Grant {
   conversationId: string;
@@ -247,13 +283,57 @@ describe('the Direct Line channel', () => {
     });
   });
 
+  describe('when the key of the workspace cannot be used', () => {
+    it('stores no message and shows notices with the reason code instead', async () => {
+      const key = new SwitchableKeyProvider(new LocalKeyProvider(randomBytes(32)));
+      const sealer = await platformSealer(database.db, key);
+      const locked = { tenantId: 'ws_locked', appId: 'app_locked', botId: 'bot_locked' };
+      const host = await startTestHost({
+        db: database.db,
+        sealer,
+        bots: [echoBot(database.db, sealer, locked)],
+        signingKey: randomBytes(32),
+      });
+      try {
+        key.failing = true;
+        const generated = await json<Grant>(
+          await call(host, 'POST', '/tokens/generate', auth('', { bot: { id: locked.botId } })),
+        );
+        const grant = await json<Grant>(
+          await call(host, 'POST', '/conversations', auth(generated.token)),
+          201,
+        );
+        await say(host, grant, 'words typed while the key was disabled');
+
+        const page = await poll(host, grant);
+
+        expect(page.activities.length).toBeGreaterThan(0);
+        for (const activity of page.activities) {
+          expect(activity.text).toMatch(/cannot be shown.*\(KEY_DISABLED\)/);
+        }
+        expect(page.activities.some((a) => a.from.role === 'user')).toBe(true);
+
+        key.failing = false;
+        await say(host, grant, 'words typed once the key was back');
+        const later = await poll(host, grant, page.watermark);
+        expect(later.activities.map((a) => a.text)).toEqual([
+          'words typed once the key was back',
+          'You said: words typed once the key was back',
+        ]);
+      } finally {
+        await host.close();
+      }
+    });
+  });
+
   describe('at rest', () => {
     it('holds no message text in any collection', async () => {
       const grant = await startConversation(first);
       await say(first, grant, 'a sentence that must only exist sealed');
 
       expect(sentTexts.length).toBeGreaterThan(3);
-      const findings = await findPlaintext(database.db, [...sentTexts, welcomeText, masterKey]);
+      const needles = [...sentTexts, welcomeText, masterKey];
+      const findings = await findPlaintext(database.db, needles);
       expect(findings).toEqual([]);
       // The scan does read every record: the clear owner fields are found.
       expect(await findPlaintext(database.db, [owner.botId])).not.toEqual([]);

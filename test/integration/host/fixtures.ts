@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ActivityHandler } from 'botbuilder';
 import type { Db } from 'mongodb';
 
+import type { KeyProvider } from '../../../src/aws/key-provider.js';
 import { LocalKeyProvider } from '../../../src/aws/local-key.js';
 import { createLogger, type Logger, silentLogger } from '../../../src/base/log.js';
 import { createBotAdapter, type HostAdapter, type ResolvedBot } from '../../../src/bot/adapter.js';
@@ -29,11 +30,11 @@ export const welcomeText = 'Welcome! Say something and I will say it back.';
  * call makes a separate sealer (its own data-key cache), as each host process has; hosts of
  * one deployment pass the same master key.
  */
-export async function platformSealer(db: Db, masterKey: Buffer): Promise<Sealer> {
+export async function platformSealer(db: Db, key: Buffer | KeyProvider): Promise<Sealer> {
   const vault = new MongoKeyVault(db);
   await vault.ensureIndexes();
-  const resolver = new DefaultKeyResolver(new LocalKeyProvider(masterKey));
-  return new EnvelopeSealer({ vault, resolver });
+  const provider = Buffer.isBuffer(key) ? new LocalKeyProvider(key) : key;
+  return new EnvelopeSealer({ vault, resolver: new DefaultKeyResolver(provider) });
 }
 
 /** A bot that welcomes new members and echoes messages, with sealed transcripts. */
