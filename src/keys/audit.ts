@@ -5,11 +5,10 @@
  * its documents. Details hold safe facts only (ARNs, dates, step results, error codes), never
  * tokens, passwords or key material.
  */
-import type { Collection, Db, Filter } from 'mongodb';
+import { type Collection, type Db, type Filter, ObjectId } from 'mongodb';
 import { z } from 'zod';
 
 import type { Clock } from '../base/clock.js';
-import { randomId } from '../tenancy/ids.js';
 import { parseInput } from '../tenancy/validation.js';
 
 /** Who did something: an admin (API/console), a platform operator (CLI) or the platform itself. */
@@ -97,7 +96,8 @@ export class AuditLog {
   /** Appends one entry and returns it. */
   async record(input: AuditInput): Promise<AuditEntry> {
     const doc: AuditDoc = {
-      _id: randomId('aud'),
+      // ObjectIds grow within a process, so entries written in one millisecond keep their order.
+      _id: `aud_${new ObjectId().toHexString()}`,
       workspaceId: input.workspaceId,
       keyConfigId: input.keyConfigId,
       at: new Date(this.clock.now()),

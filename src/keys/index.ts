@@ -17,7 +17,8 @@ export {
   probeContext,
 } from './module.js';
 export { KeyConfigResolver } from './resolver.js';
-export { type RotationJob, RotationService } from './rotation.js';
+export { RotationService } from './rotation.js';
+export type { RotationJob } from './rotation-jobs.js';
 export { RefusalReason } from './rules.js';
 export { type Selection, SelectionService } from './selection.js';
 export { KeyConfigService } from './service.js';

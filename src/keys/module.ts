@@ -29,6 +29,7 @@ import type { AwsKeyAccess } from './aws-access.js';
 import { KeyHealthMonitor } from './health.js';
 import { KeyConfigResolver } from './resolver.js';
 import { RotationService } from './rotation.js';
+import type { RotationJob } from './rotation-jobs.js';
 import { SelectionService } from './selection.js';
 import { KeyConfigService, type KeyServiceDeps } from './service.js';
 import { KeyConfigStore } from './store.js';
@@ -60,15 +61,11 @@ export interface KeysModuleDeps {
     /** Data keys per rotation batch (default 50). */
     rotationBatchSize?: number;
     /** Called after each stored rotation batch. */
-    onRotationProgress?: RotationServiceProgress;
+    onRotationProgress?: (job: RotationJob) => void | Promise<void>;
     /** Longest one health check may take, ms (default 20000). */
     healthCheckTimeoutMs?: number;
   };
 }
-
-type RotationServiceProgress = NonNullable<
-  ConstructorParameters<typeof RotationService>[2]['onProgress']
->;
 
 /** The services the admin API and the CLI call. */
 export interface KeyServices {

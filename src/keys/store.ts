@@ -1,14 +1,30 @@
 /**
- * Persistence of key configurations. Every change is one atomic `findOneAndUpdate` that names
- * the version it was based on, so two admins editing at once cannot half-apply: the second
- * gets `CONFLICT` and reloads. The database offers no multi-document transactions, so the one
- * cross-document rule (a workspace has at most one scheduled configuration) is held by a
- * claim document with the workspace id as its `_id`.
+ * Persistence of key configurations, with optimistic concurrency that holds on MongoDB and on
+ * FerretDB alike. Every change names the version it was based on and first inserts a version
+ * claim `<id>#<version + 1>`: a unique `_id` lets exactly one writer in, so two admins editing
+ * at once cannot both apply; the second gets `CONFLICT` and reloads. The claim is needed
+ * because FerretDB evaluates an update's filter and writes the document in separate steps, so
+ * a conditional `findOneAndUpdate` alone lets two writers through (a unique insert does not).
+ *
+ * The one cross-document rule (a workspace has at most one scheduled configuration) is held
+ * the same way: a claim document whose `_id` is the workspace id.
  */
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 
+import { systemClock } from '../base/clock.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
 import { type KeyConfigDoc, KeyPhase } from './model.js';
+
+interface VersionClaimDoc {
+  /** `<configuration id>#<version>`. */
+  _id: string;
+  keyConfigId: string;
+  /** Wall-clock ms; a claim whose change never landed is stale after {@link staleClaimMs}. */
+  claimedAt: number;
+}
+
+/** A writer that claimed a version and crashed before writing frees it after this long. */
+const staleClaimMs = 60_000;
 
 interface ActiveClaimDoc {
   /** The workspace id: unique, so only one configuration can hold the claim. */
@@ -20,16 +36,19 @@ interface ActiveClaimDoc {
 export class KeyConfigStore {
   private readonly configs: Collection<KeyConfigDoc>;
   private readonly claims: Collection<ActiveClaimDoc>;
+  private readonly versions: Collection<VersionClaimDoc>;
 
   constructor(db: Db) {
     this.configs = db.collection<KeyConfigDoc>('key_configs');
     this.claims = db.collection<ActiveClaimDoc>('key_active');
+    this.versions = db.collection<VersionClaimDoc>('key_config_versions');
   }
 
   /** Creates the indexes the reads use. Idempotent. */
   async ensureIndexes(): Promise<void> {
     await this.configs.createIndex({ workspaceId: 1, createdAt: 1 });
     await this.configs.createIndex({ phase: 1 });
+    await this.versions.createIndex({ keyConfigId: 1 });
   }
 
   /** Stores a new configuration. */
@@ -63,6 +82,7 @@ export class KeyConfigStore {
     update: Pick<UpdateFilter<KeyConfigDoc>, '$set' | '$push'>,
     now: Date,
   ): Promise<KeyConfigDoc> {
+    await this.claimVersion(base);
     const next = await this.configs.findOneAndUpdate(
       { _id: base._id, workspaceId: base.workspaceId, version: base.version },
       { ...update, $set: { ...update.$set, updatedAt: now }, $inc: { version: 1 } },
@@ -73,14 +93,44 @@ export class KeyConfigStore {
   }
 
   /**
-   * Marks the rotation `jobId` as no longer running on its configuration. Not a versioned
-   * change: it changes nothing an admin edits, so an admin's pending edit stays valid.
+   * Marks the rotation `jobId` as no longer running on its configuration: a versioned change
+   * like any other (so it cannot overwrite an admin's concurrent change), retried on conflict.
    */
   async clearRotation(workspaceId: string, id: string, jobId: string): Promise<void> {
-    await this.configs.updateOne(
-      { _id: id, workspaceId, rotationJobId: jobId },
-      { $set: { rotationJobId: null } },
-    );
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const doc = await this.configs.findOne({ _id: id, workspaceId });
+      if (doc?.rotationJobId !== jobId) return;
+      try {
+        await this.update(doc, { $set: { rotationJobId: null } }, doc.updatedAt);
+        return;
+      } catch (error) {
+        if (!(error instanceof ByokError && error.code === ErrorCode.Conflict)) throw error;
+      }
+    }
+  }
+
+  /** Inserts the claim on `base.version + 1`, or throws `CONFLICT` when another writer holds it. */
+  private async claimVersion(base: KeyConfigDoc): Promise<void> {
+    const claim: VersionClaimDoc = {
+      _id: `${base._id}#${base.version + 1}`,
+      keyConfigId: base._id,
+      claimedAt: systemClock.now(),
+    };
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await this.versions.insertOne(claim);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+      }
+      // Free a claim whose writer crashed before its change landed, then try once more.
+      const held = await this.versions.findOne({ _id: claim._id });
+      const current = await this.configs.findOne({ _id: base._id });
+      const stale = held !== null && held.claimedAt < claim.claimedAt - staleClaimMs;
+      if (!stale || current?.version !== base.version) break;
+      await this.versions.deleteOne({ _id: claim._id, claimedAt: held.claimedAt });
+    }
+    throw staleVersion();
   }
 
   /**
@@ -113,11 +163,14 @@ export class KeyConfigStore {
 
     const holder = await this.configs.findOne({ _id: current.keyConfigId, workspaceId });
     if (holder?.phase === KeyPhase.Scheduled) throw anotherActive(holder.name);
-    const taken = await this.claims.updateOne(
-      { _id: workspaceId, keyConfigId: current.keyConfigId },
-      { $set: { keyConfigId } },
-    );
-    if (taken.modifiedCount !== 1) throw anotherActive();
+    // A stale claim: remove exactly it, then compete for the workspace like a first claim.
+    await this.claims.deleteOne({ _id: workspaceId, keyConfigId: current.keyConfigId });
+    try {
+      await this.claims.insertOne({ _id: workspaceId, keyConfigId });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 11000) throw error;
+      throw anotherActive();
+    }
   }
 
   /** Drops the claim if `keyConfigId` holds it. */

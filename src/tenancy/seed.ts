@@ -56,15 +56,22 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
   for (const [i, appId] of demoIds.apps.entries()) {
     const botId = demoIds.bots[i] ?? `${appId}_bot`;
     const name = demoNames.apps[i] ?? appId;
+    // One millisecond apart, so the apps list in the order they are named here.
+    const created = new Date(createdAt.getTime() + i);
     await c.apps.updateOne(
       { _id: appId },
-      { $setOnInsert: { workspaceId: demoIds.workspace, name, createdAt } },
+      { $setOnInsert: { workspaceId: demoIds.workspace, name, createdAt: created } },
       { upsert: true },
     );
     await c.bots.updateOne(
       { _id: botId },
       {
-        $setOnInsert: { workspaceId: demoIds.workspace, appId, name: `${name} bot`, createdAt },
+        $setOnInsert: {
+          workspaceId: demoIds.workspace,
+          appId,
+          name: `${name} bot`,
+          createdAt: created,
+        },
       },
       { upsert: true },
     );
