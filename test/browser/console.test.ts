@@ -111,7 +111,6 @@ describe('the Enterprise Key console', () => {
 
     it('proceeds with one bot deselected and lists the key as scheduled', async () => {
       await page.getByLabel('Sales bot').uncheck();
-      await page.screenshot({ path: '/tmp/byok-console-apps.png', fullPage: true });
       await page.getByRole('button', { name: 'Proceed' }).click();
       await page.waitForURL('**/console/keys?notice=scheduled');
 
@@ -119,7 +118,6 @@ describe('the Enterprise Key console', () => {
       expect(await row.count()).toBe(1);
       expect(await row.locator('[data-state]').textContent()).toBe('Scheduled');
       expect(await row.locator('td').nth(2).textContent()).toBe(tomorrow);
-      await page.screenshot({ path: '/tmp/byok-console-list.png', fullPage: true });
 
       const [config] = await app.keys.configs.list(app.workspaceId);
       const selection = await app.keys.selection.get(app.workspaceId, config!.id);
@@ -155,6 +153,26 @@ describe('the Enterprise Key console', () => {
       await rotation.getByRole('button', { name: 'Test and rotate' }).click();
       expect(await alertText(rotation)).toBe('the configuration already uses this key');
     });
+
+    it('rotates to a new key after testing it and shows the job', async () => {
+      const next = await provisionCustomer({ serviceRoleArn, externalId: app.externalId });
+      const rotation = page.locator('#rotation');
+      await rotation.getByLabel('New CMK ARN').fill(next.cmkArn);
+      await rotation.getByLabel('New role ARN (optional)').fill(next.roleArn);
+      await rotation.getByRole('button', { name: 'Test and rotate' }).click();
+      await page.waitForURL('**notice=rotation**');
+
+      await expect
+        .poll(async () => {
+          await page.reload();
+          return page.locator('#rotation .rotation .badge').textContent();
+        })
+        .toBe('completed');
+      expect(await page.locator('[data-field="cmkArn"]').textContent()).toBe(next.cmkArn);
+      expect(
+        await page.locator('#audit tr[data-action]').first().getAttribute('data-action'),
+      ).toMatch(/^key\.rotation_(started|finished)$/);
+    });
   });
 
   describe('when Test Configuration fails because the key is disabled', () => {
@@ -176,7 +194,6 @@ describe('the Enterprise Key console', () => {
       expect(await failed.locator('code').first().textContent()).toBe('KEY_DISABLED');
       expect(await failed.locator('.fix').textContent()).toMatch(/enable/i);
       expect(await page.getByRole('link', { name: 'Next: choose apps and bots' }).count()).toBe(0);
-      await page.screenshot({ path: '/tmp/byok-console-failed-test.png', fullPage: true });
     });
   });
 
