@@ -185,7 +185,7 @@ export class BasicAuthService {
       if (claimed === null) return await this.lostRace(link._id);
     } catch (error) {
       if (!isKeyFailure(error)) throw error;
-      await this.recordKeyFailure(link, error, 'credentials');
+      await this.recordKeyFailure(link, error, 'credentials', await this.appKeyConfigOf(link));
       return { status: 'key-unavailable', code: error.code };
     }
 
@@ -265,6 +265,13 @@ export class BasicAuthService {
       clock: this.clock,
     });
     await failures.record(toByokError(error), kind, keyConfigId);
+  }
+
+  /** The key configuration that seals the app's own data now (credentials are app data). */
+  private async appKeyConfigOf(owner: BotOwner): Promise<string | null> {
+    const app = { tenantId: owner.tenantId, appId: owner.appId };
+    const binding = await this.keyResolver?.resolveForSeal(app, this.clock.now()).catch(() => null);
+    return binding?.keyConfigId ?? null;
   }
 
   private async lostRace(linkId: string): Promise<SubmitOutcome> {

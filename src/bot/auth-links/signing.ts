@@ -8,7 +8,7 @@
  * environment, or share the data directory where the first process generated it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { ByokError, ErrorCode } from '../../base/errors.js';
@@ -28,21 +28,34 @@ export interface PlatformSecretSource {
 }
 
 /**
- * Loads the link-signing secret, generating it on first start into `dataDir` (mode 0600).
- * Two processes starting together settle on one file: creation is exclusive, the loser reads.
+ * Loads the link-signing secret, generating it on first start into `dataDir`. The file is
+ * written under a temporary name and published with `link()`, which fails if the name exists:
+ * processes starting together all end up with the one secret that won, and none can read a
+ * half-written file. A file that group or others may read is refused rather than trusted.
  */
 export async function loadPlatformSecret(source: PlatformSecretSource): Promise<Buffer> {
   if (source.fromEnv !== undefined) return decodeSecret(source.fromEnv, 'BYOK_LINK_SECRET');
 
   const path = join(source.dataDir, linkSecretFile);
   await mkdir(source.dataDir, { recursive: true, mode: 0o700 });
+  const temp = join(source.dataDir, `.${linkSecretFile}.${randomBytes(8).toString('hex')}`);
+  const handle = await open(temp, 'wx', 0o600);
   try {
-    await writeFile(path, randomBytes(minSecretBytes).toString('base64'), {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    await handle.writeFile(`${randomBytes(minSecretBytes).toString('base64')}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+
+  if (((await stat(path)).mode & 0o077) !== 0) {
+    throw new ByokError(ErrorCode.ConfigInvalid, `${path}: must be readable by its owner only`);
   }
   return decodeSecret(await readFile(path, 'utf8'), path);
 }

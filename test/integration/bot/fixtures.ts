@@ -155,6 +155,7 @@ export async function createBotWorld(): Promise<BotWorld> {
       ttlSeconds: 600,
       clock,
       onKeyFailure,
+      keyResolver: resolver,
       counter,
     });
   const service = newService(sealer);
