@@ -11,7 +11,9 @@ import {
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
+  type ListAttachedRolePoliciesCommandOutput,
   ListRolePoliciesCommand,
+  type ListRolePoliciesCommandOutput,
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 
@@ -67,36 +69,32 @@ export async function verifyOnline(
   const own = clients ?? createCustomerClients(target.key.partition, target.key.region);
   try {
     const { iam, kms } = own;
+
+    // The role first: its ARN (with its path) anchors the policy lookup and the key checks.
     const role = await read(() => iam.send(new GetRoleCommand({ RoleName: target.roleName })));
-    const roleArn = role.ok
-      ? (role.value.Role?.Arn ?? assumedRoleArn(target))
-      : assumedRoleArn(target);
+    const roleArn = (role.ok ? role.value.Role?.Arn : undefined) ?? assumedRoleArn(target);
     const attachedPolicies = await listRolePolicies(iam, target.roleName);
+    const { policyName } = target;
+    const permissionPolicy = await readPermissionPolicy(iam, roleArn, policyName, attachedPolicies);
+
+    // Then the key, through KMS in the key's own region.
+    const keyId = target.key.arn;
+    const keyPolicy = await read(() =>
+      kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })),
+    );
+    const key = await read(() => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
 
     const evidence: Evidence = {
-      permissionPolicy: await readPermissionPolicy(
-        iam,
-        roleArn,
-        target.policyName,
-        attachedPolicies,
-      ),
+      permissionPolicy,
       attachedPolicies,
       trustPolicy: then(role, (r) => parsePolicy(r.Role?.AssumeRolePolicyDocument ?? '')),
-      keyPolicy: then(
-        await read(() =>
-          kms.send(new GetKeyPolicyCommand({ KeyId: target.key.arn, PolicyName: 'default' })),
-        ),
-        (r) => parsePolicy(r.Policy ?? ''),
-      ),
-      key: then(
-        await read(() => kms.send(new DescribeKeyCommand({ KeyId: target.key.arn }))),
-        (r): KeyFacts => ({
-          arn: r.KeyMetadata?.Arn ?? '',
-          state: r.KeyMetadata?.KeyState ?? 'Unknown',
-          spec: r.KeyMetadata?.KeySpec ?? 'Unknown',
-          usage: r.KeyMetadata?.KeyUsage ?? 'Unknown',
-        }),
-      ),
+      keyPolicy: then(keyPolicy, (r) => parsePolicy(r.Policy ?? '')),
+      key: then(key, (r): KeyFacts => ({
+        arn: r.KeyMetadata?.Arn ?? '',
+        state: r.KeyMetadata?.KeyState ?? 'Unknown',
+        spec: r.KeyMetadata?.KeySpec ?? 'Unknown',
+        usage: r.KeyMetadata?.KeyUsage ?? 'Unknown',
+      })),
     };
     return runChecks(expectationsFor(target, roleArn), evidence);
   } finally {
@@ -111,35 +109,43 @@ async function listRolePolicies(
   iam: IAMClient,
   roleName: string,
 ): Promise<Fetched<readonly AttachedPolicy[]>> {
-  const policies: AttachedPolicy[] = [];
   try {
-    let marker: string | undefined;
-    for (let page = 0; page < maxPages; page++) {
-      const out = await iam.send(
-        new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }),
-      );
-      for (const p of out.AttachedPolicies ?? []) {
-        policies.push({
+    const managed = await allPages<ListAttachedRolePoliciesCommandOutput>((Marker) =>
+      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker })),
+    );
+    const inline = await allPages<ListRolePoliciesCommandOutput>((Marker) =>
+      iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker })),
+    );
+    return found([
+      ...managed.flatMap((page) =>
+        (page.AttachedPolicies ?? []).map((p): AttachedPolicy => ({
           name: p.PolicyName ?? '',
           ...(p.PolicyArn === undefined ? {} : { arn: p.PolicyArn }),
           kind: 'managed',
-        });
-      }
-      marker = out.IsTruncated === true ? out.Marker : undefined;
-      if (marker === undefined) break;
-    }
-    for (let page = 0; page < maxPages; page++) {
-      const out = await iam.send(
-        new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }),
-      );
-      for (const name of out.PolicyNames ?? []) policies.push({ name, kind: 'inline' });
-      marker = out.IsTruncated === true ? out.Marker : undefined;
-      if (marker === undefined) break;
-    }
+        })),
+      ),
+      ...inline.flatMap((page) =>
+        (page.PolicyNames ?? []).map((name): AttachedPolicy => ({ name, kind: 'inline' })),
+      ),
+    ]);
   } catch (error) {
     return failure(error);
   }
-  return found(policies);
+}
+
+/** Follows IAM's `Marker` paging, up to {@link maxPages} pages. */
+async function allPages<
+  T extends { IsTruncated?: boolean | undefined; Marker?: string | undefined },
+>(fetchPage: (marker: string | undefined) => Promise<T>): Promise<T[]> {
+  const pages: T[] = [];
+  let marker: string | undefined;
+  for (let i = 0; i < maxPages; i++) {
+    const page = await fetchPage(marker);
+    pages.push(page);
+    marker = page.IsTruncated === true ? page.Marker : undefined;
+    if (marker === undefined) break;
+  }
+  return pages;
 }
 
 /**
