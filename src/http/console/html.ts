@@ -4,7 +4,7 @@
  * so no value from the database or the request can reach the page unescaped.
  */
 
-/** Markup that is already safe to insert: produced only by {@link html} or {@link raw}. */
+/** Markup that is already safe to insert: produced only by {@link html}. */
 export class SafeHtml {
   constructor(readonly value: string) {}
 
@@ -27,7 +27,7 @@ const entities: Readonly<Record<string, string>> = {
 };
 
 /** Escapes text for use in element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => entities[c] ?? c);
 }
 
@@ -45,11 +45,6 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
     out += render(value) + (strings[i + 1] ?? '');
   });
   return new SafeHtml(out);
-}
-
-/** Marks a constant string as markup. Never pass it anything that came from outside. */
-export function raw(constant: string): SafeHtml {
-  return new SafeHtml(constant);
 }
 
 /** What every page shares. */
