@@ -16,7 +16,7 @@ import { Binary, type Collection, type Db } from 'mongodb';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { DataOwner, Provenance, Sealer, SealScope } from '../../sealing/types.js';
-import { type BotOwner, ownerFields } from '../plugin/owner.js';
+import { acknowledgedWrites, type BotOwner, ownerFields } from '../plugin/owner.js';
 import { type LinkBinding, LinkSigner } from './signing.js';
 
 /** Where a link is in its life. */
@@ -80,7 +80,7 @@ export class LinkStore {
   private readonly ttlMs: number;
 
   constructor(options: LinkStoreOptions) {
-    this.links = options.db.collection(linkCollection);
+    this.links = options.db.collection(linkCollection, acknowledgedWrites);
     this.sealer = options.sealer;
     this.signer = options.signer;
     this.publicUrl = new URL(

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { DataOwner, Provenance, Sealer, SealScope } from '../../sealing/types.js';
-import { recordIdOf } from '../plugin/owner.js';
+import { acknowledgedWrites, recordIdOf } from '../plugin/owner.js';
 
 /** A user id and password as entered or expected. */
 export interface BasicCredentials {
@@ -66,7 +66,7 @@ export class ValidationProfiles {
     private readonly sealer: Sealer,
     private readonly clock: Clock = systemClock,
   ) {
-    this.profiles = db.collection(profileCollection);
+    this.profiles = db.collection(profileCollection, acknowledgedWrites);
   }
 
   /** Sets the credentials an app's validation expects. Validates them first. */

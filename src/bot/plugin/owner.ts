@@ -20,6 +20,13 @@ export function recordIdOf(...parts: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/**
+ * Collection options for bot data: a write resolves only once a majority of the replica set
+ * (the single server, on a standalone or FerretDB) has acknowledged it, so a turn that
+ * completed is never lost to a failover.
+ */
+export const acknowledgedWrites = { writeConcern: { w: 'majority' } } as const;
+
 /** The owner fields stored in the clear on every record, for queries and analytics. */
 export function ownerFields(owner: BotOwner): BotOwner {
   return { tenantId: owner.tenantId, appId: owner.appId, botId: owner.botId };

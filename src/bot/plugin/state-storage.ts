@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { Provenance, Sealer, SealScope } from '../../sealing/types.js';
-import { type BotOwner, ownerFields, recordIdOf } from './owner.js';
+import { acknowledgedWrites, type BotOwner, ownerFields, recordIdOf } from './owner.js';
 
 /** One stored state item. */
 export interface StateDocument extends BotOwner {
@@ -56,7 +56,7 @@ export class SealedStorage implements Storage {
 
   constructor(options: SealedStorageOptions) {
     this.owner = ownerFields(options.owner);
-    this.items = options.db.collection(stateCollection);
+    this.items = options.db.collection(stateCollection, acknowledgedWrites);
     this.sealer = options.sealer;
     this.clock = options.clock ?? systemClock;
   }

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { Provenance, Sealer, SealScope } from '../../sealing/types.js';
-import { type BotOwner, ownerFields, recordIdOf } from './owner.js';
+import { acknowledgedWrites, type BotOwner, ownerFields, recordIdOf } from './owner.js';
 
 /** Whether an activity came from the user (or channel) or was sent by the bot. */
 export type Direction = 'incoming' | 'outgoing';
@@ -76,8 +76,11 @@ export class SealedTranscriptStore implements TranscriptStore {
 
   constructor(options: SealedTranscriptStoreOptions) {
     this.owner = ownerFields(options.owner);
-    this.activities = options.db.collection(transcriptCollections.activities);
-    this.conversations = options.db.collection(transcriptCollections.conversations);
+    this.activities = options.db.collection(transcriptCollections.activities, acknowledgedWrites);
+    this.conversations = options.db.collection(
+      transcriptCollections.conversations,
+      acknowledgedWrites,
+    );
     this.sealer = options.sealer;
     this.clock = options.clock ?? systemClock;
     this.pageSize = options.pageSize ?? 20;

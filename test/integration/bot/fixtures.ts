@@ -6,8 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { type TestAdapter, TurnContext } from 'botbuilder';
-
 import type {
   EncryptionContext,
   GeneratedDataKey,
@@ -17,13 +15,8 @@ import type {
 import { LocalKeyProvider } from '../../../src/aws/local-key.js';
 import { ManualClock } from '../../../src/base/clock.js';
 import { ByokError, ErrorCode } from '../../../src/base/errors.js';
-import {
-  BasicAuthService,
-  type HostedBot,
-  type LinkResult,
-  type ResumeConversation,
-  SealingFailureCounter,
-} from '../../../src/bot/index.js';
+import { BasicAuthService, SealingFailureCounter } from '../../../src/bot/index.js';
+import { resumeThroughTestAdapter } from '../../../src/harness/index.js';
 import {
   type DataOwner,
   defaultKeyBinding,
@@ -177,23 +170,8 @@ export async function createBotWorld(): Promise<BotWorld> {
   };
 }
 
-/**
- * Resumes conversations through a TestAdapter the way the host does through its adapter: a
- * ContinueConversation event for the stored reference, handed to the bot's `resume`. Links of
- * other bots (left pending by other tests) are refused, as the host refuses unknown bots.
- */
-export function testAdapterResume(adapter: TestAdapter, bot: HostedBot): ResumeConversation {
-  return async (reference, result: LinkResult) => {
-    // The host routes by owner; results of other bots have no conversation on this adapter.
-    if (result.owner.botId !== bot.owner.botId) throw new Error('no such bot on this adapter');
-    const event = TurnContext.applyConversationReference(
-      { type: 'event', name: 'ContinueConversation' },
-      reference,
-      true,
-    );
-    await adapter.processActivity(event, (context) => bot.resume(context, result));
-  };
-}
+/** Resumes conversations through a TestAdapter, as the harness does. */
+export const testAdapterResume = resumeThroughTestAdapter;
 
 /** Every string value in a raw document tree, and every binary decoded as UTF-8. */
 export function rawStrings(value: unknown): string[] {
