@@ -8,6 +8,8 @@
  * When the key is unusable nothing is stored: for the incoming activity the bot does not run
  * at all; in every case the user is told once that the turn could not be saved securely.
  */
+import { randomUUID } from 'node:crypto';
+
 import {
   type Activity,
   ActivityEventNames,
@@ -44,16 +46,19 @@ export class SealedTranscriptLogger implements Middleware {
   /** Stores the incoming activity, hooks the send pipelines, runs the bot. */
   async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
     if (!isInternalEvent(context.activity)) {
+      const from = (context.activity as Partial<Activity>).from ?? { id: 'unknown', name: '' };
       const incoming: Activity = {
         ...context.activity,
-        from: { ...context.activity.from, role: context.activity.from.role ?? 'user' },
+        from: { ...from, role: from.role ?? 'user' },
       };
       const stored = await this.tryLog(context, incoming);
       if (!stored) return;
     }
 
+    // Replies without a channel id get one derived from the incoming activity, so a retried
+    // turn stores its replies once; turns with no incoming id (resumed ones) get a fresh one.
     let replies = 0;
-    const turnId = context.activity.id ?? 'turn';
+    const turnId = context.activity.id ?? `turn-${randomUUID()}`;
     context.onSendActivities(async (ctx, activities, sendNext) => {
       const responses = await sendNext();
       if (this.failures.isSendingNotice(ctx)) return responses;
