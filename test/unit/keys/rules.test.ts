@@ -4,8 +4,8 @@ import { ByokError } from '../../../src/base/errors.js';
 import {
   type KeyConfigDoc,
   KeyPhase,
-  stateAt,
   startOfDay,
+  stateAt,
   utcToday,
 } from '../../../src/keys/model.js';
 import {
@@ -77,12 +77,20 @@ describe('key configuration rules', () => {
 
   describe('when an enforcement date is entered', () => {
     it('accepts today and later dates', () => {
-      expect(() => checkEnforcementDate('2026-01-10', jan10)).not.toThrow();
-      expect(() => checkEnforcementDate('2027-03-01', jan10)).not.toThrow();
+      expect(() => {
+        checkEnforcementDate('2026-01-10', jan10);
+      }).not.toThrow();
+      expect(() => {
+        checkEnforcementDate('2027-03-01', jan10);
+      }).not.toThrow();
     });
 
     it('refuses yesterday as bad input', () => {
-      expect(reasonOf(() => checkEnforcementDate('2026-01-09', jan10))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkEnforcementDate('2026-01-09', jan10);
+        }),
+      ).toEqual({
         code: 'BAD_INPUT',
         reason: undefined,
       });
@@ -122,7 +130,11 @@ describe('key configuration rules', () => {
     it('refuses it with the reason "enforced"', () => {
       const enforced = config({ phase: KeyPhase.Scheduled, enforcementDate: '2026-01-10' });
 
-      expect(reasonOf(() => checkEditable(enforced, jan10, ['cmkArn']))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkEditable(enforced, jan10, ['cmkArn']);
+        }),
+      ).toEqual({
         code: 'CONFLICT',
         reason: 'enforced',
       });
@@ -131,23 +143,29 @@ describe('key configuration rules', () => {
     it('allows it the day before', () => {
       const scheduled = config({ phase: KeyPhase.Scheduled, enforcementDate: '2026-01-11' });
 
-      expect(() => checkEditable(scheduled, jan10, ['cmkArn'])).not.toThrow();
+      expect(() => {
+        checkEditable(scheduled, jan10, ['cmkArn']);
+      }).not.toThrow();
     });
   });
 
   describe('when proceeding', () => {
     it('requires the latest test to have passed', () => {
-      expect(reasonOf(() => checkProceed(config(), jan10))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkProceed(config(), jan10);
+        }),
+      ).toEqual({
         code: 'CONFLICT',
         reason: 'test_required',
       });
       expect(
-        reasonOf(() =>
+        reasonOf(() => {
           checkProceed(
             config({ phase: KeyPhase.Tested, lastTest: { ...passedTest, passed: false } }),
             jan10,
-          ),
-        ),
+          );
+        }),
       ).toEqual({
         code: 'CONFLICT',
         reason: 'test_required',
@@ -161,37 +179,55 @@ describe('key configuration rules', () => {
         enforcementDate: '2026-01-09',
       });
 
-      expect(reasonOf(() => checkProceed(stale, jan10))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkProceed(stale, jan10);
+        }),
+      ).toEqual({
         code: 'CONFLICT',
         reason: 'enforcement_date_passed',
       });
     });
 
     it('allows a tested configuration with a date ahead', () => {
-      expect(() =>
-        checkProceed(config({ phase: KeyPhase.Tested, lastTest: passedTest }), jan10),
-      ).not.toThrow();
+      expect(() => {
+        checkProceed(config({ phase: KeyPhase.Tested, lastTest: passedTest }), jan10);
+      }).not.toThrow();
     });
   });
 
   describe('when selecting apps and bots', () => {
     it('is refused for a draft and allowed after a passing test', () => {
-      expect(reasonOf(() => checkSelectable(config()))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkSelectable(config());
+        }),
+      ).toEqual({
         code: 'CONFLICT',
         reason: 'test_required',
       });
-      expect(() => checkSelectable(config({ phase: KeyPhase.Tested }))).not.toThrow();
+      expect(() => {
+        checkSelectable(config({ phase: KeyPhase.Tested }));
+      }).not.toThrow();
     });
   });
 
   describe('when a version is named', () => {
     it('refuses a stale version and accepts the current one or none', () => {
-      expect(reasonOf(() => checkVersion(config(), 2))).toEqual({
+      expect(
+        reasonOf(() => {
+          checkVersion(config(), 2);
+        }),
+      ).toEqual({
         code: 'CONFLICT',
         reason: 'version_mismatch',
       });
-      expect(() => checkVersion(config(), 3)).not.toThrow();
-      expect(() => checkVersion(config(), undefined)).not.toThrow();
+      expect(() => {
+        checkVersion(config(), 3);
+      }).not.toThrow();
+      expect(() => {
+        checkVersion(config(), undefined);
+      }).not.toThrow();
     });
   });
 });

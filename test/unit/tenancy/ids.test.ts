@@ -21,7 +21,11 @@ describe('tenancy ids', () => {
     });
 
     it('draws every base62 character, so no part of the alphabet is skipped', () => {
-      const seen = new Set([...Array.from({ length: 200 }, () => newExternalId()).join('')]);
+      const seen = new Set(
+        Array.from({ length: 200 }, () => newExternalId())
+          .join('')
+          .split(''),
+      );
 
       expect(seen.size).toBe(62);
     });
