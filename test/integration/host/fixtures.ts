@@ -67,7 +67,7 @@ export async function countDocuments(db: Db): Promise<number> {
 }
 
 /** Silent unless TEST_LOG_LEVEL is set (to read a failing test's server side). */
-const logger: Logger =
+export const testLogger: Logger =
   process.env.TEST_LOG_LEVEL === undefined
     ? silentLogger
     : createLogger(process.env.TEST_LOG_LEVEL);
@@ -93,7 +93,7 @@ export interface TestHostOptions {
 export async function startTestHost(options: TestHostOptions): Promise<TestHost> {
   const resolveBot = (botId: string) =>
     Promise.resolve(options.bots.find((b) => b.botId === botId) ?? null);
-  const adapter = createBotAdapter({ config: {}, logger });
+  const adapter = createBotAdapter({ config: {}, logger: testLogger });
   let url = '';
   const channel = await DirectLineChannel.create({
     db: options.db,
@@ -102,10 +102,10 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     resolveBot,
     signingKey: options.signingKey,
     selfUrl: () => url,
-    logger,
+    logger: testLogger,
   });
   const app = createHttpApp({
-    logger,
+    logger: testLogger,
     mounts: [
       { path: '/api', router: createBotRouter({ adapter, resolveBot }) },
       { path: directLinePath, router: createDirectLineRouter({ channel }) },
