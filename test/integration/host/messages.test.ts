@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
+import type { TurnContext } from 'botbuilder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { silentLogger } from '../../../src/base/log.js';
+import { createLogger, silentLogger } from '../../../src/base/log.js';
 import { createBotAdapter } from '../../../src/bot/adapter.js';
 import { createHttpApp } from '../../../src/http/app.js';
 import { createBotRouter } from '../../../src/http/bot/messages-router.js';
@@ -251,6 +252,55 @@ describe('the messaging endpoint', () => {
 
       expect(response.status).toBe(401);
       expect(await countDocuments(database.db)).toBe(before);
+    });
+  });
+
+  describe('when the bot fails during a turn', () => {
+    it('tells the user and logs the error code without the message text', async () => {
+      const logged: string[] = [];
+      const logger = createLogger('info', { write: (line: string) => logged.push(line) });
+      const adapter = createBotAdapter({ config: {}, logger });
+      const failing = {
+        ...owner,
+        bot: {
+          run: (context: TurnContext) =>
+            Promise.reject(new Error(`could not handle ${context.activity.text}`)),
+        },
+      };
+      const app = createHttpApp({
+        logger,
+        mounts: [
+          {
+            path: '/api',
+            router: createBotRouter({ adapter, resolveBot: () => Promise.resolve(failing) }),
+          },
+        ],
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as { port: number };
+      const sent = activity({ text: 'a confidential sentence' });
+
+      const response = await fetch(`http://127.0.0.1:${port}/api/messages/${owner.botId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sent),
+      });
+      const [reply] = await connector.waitForActivities(
+        (sent.conversation as { id: string }).id,
+        1,
+      );
+      server.close();
+
+      expect(response.status).toBe(200);
+      expect(reply?.text).toBe(
+        'Sorry, something went wrong on our side (INTERNAL). Please try again.',
+      );
+      const failure = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(failure).toContainEqual(
+        expect.objectContaining({ msg: 'bot turn failed', code: 'INTERNAL' }),
+      );
+      expect(logged.join('\n')).not.toContain('confidential');
     });
   });
 });
