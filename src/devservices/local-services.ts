@@ -145,9 +145,20 @@ async function startMongoMemoryServer(dataDir: string): Promise<LocalServices> {
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
   const dbPath = resolve(dataDir, 'mongodb');
   mkdirSync(dbPath, { recursive: true });
-  const server = await MongoMemoryServer.create({
-    instance: { dbPath, ip: '127.0.0.1', storageEngine: 'wiredTiger' },
-  });
+  // mongodb-memory-server prints a stack trace to the console when it cannot download a
+  // mongod; that is the expected case on machines without internet, reported by our own error.
+  /* eslint-disable no-console -- silencing a dependency's console output, not writing to it */
+  const warn = console.warn;
+  console.warn = () => undefined;
+  let server;
+  try {
+    server = await MongoMemoryServer.create({
+      instance: { dbPath, ip: '127.0.0.1', storageEngine: 'wiredTiger' },
+    });
+  } finally {
+    console.warn = warn;
+  }
+  /* eslint-enable no-console */
   return {
     env: { MONGODB_URI: server.getUri() },
     database: 'mongodb-memory-server',
