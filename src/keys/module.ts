@@ -64,6 +64,11 @@ export interface KeysModuleDeps {
     onRotationProgress?: (job: RotationJob) => void | Promise<void>;
     /** Longest one health check may take, ms (default 20000). */
     healthCheckTimeoutMs?: number;
+    /**
+     * How often a started module looks for rotation jobs left by a stopped process (a CLI
+     * that exited, a host that crashed), ms (default 60000).
+     */
+    rotationResumeIntervalMs?: number;
   };
 }
 
@@ -85,7 +90,7 @@ export interface KeysModule extends KeyServices {
   reportKeyFailure(tenantId: string, keyConfigId: string | null, error: unknown): Promise<void>;
   /** Resumes unfinished rotation jobs; returns their ids. */
   resumeRotationJobs(): Promise<string[]>;
-  /** Starts health rounds and resumes rotations. */
+  /** Starts health rounds, resumes rotations and keeps looking for abandoned ones. */
   start(): Promise<void>;
   /** Stops health rounds and rotation jobs (after their current batch). */
   stop(): Promise<void>;
@@ -172,6 +177,12 @@ export async function createKeysModule(deps: KeysModuleDeps): Promise<KeysModule
   });
 
   await Promise.all([store.ensureIndexes(), audit.ensureIndexes(), rotation.ensureIndexes()]);
+  let resumeTimer: NodeJS.Timeout | undefined;
+  const resumeQuietly = () => {
+    rotation.resume().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not look for unfinished rotation jobs');
+    });
+  };
 
   return {
     configs,
@@ -188,8 +199,12 @@ export async function createKeysModule(deps: KeysModuleDeps): Promise<KeysModule
     start: async () => {
       health.start();
       await rotation.resume();
+      resumeTimer ??= setInterval(resumeQuietly, deps.options?.rotationResumeIntervalMs ?? 60_000);
+      resumeTimer.unref();
     },
     stop: async () => {
+      clearInterval(resumeTimer);
+      resumeTimer = undefined;
       health.stop();
       await rotation.stop();
     },

@@ -43,7 +43,7 @@ export class RotationRunner {
   readonly jobs: RotationJobs;
   private readonly leases: JobLeases;
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private readonly retries = new Set<NodeJS.Timeout>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private stopped = false;
   private readonly log: Logger;
 
@@ -100,7 +100,7 @@ export class RotationRunner {
   /** Stops this process's jobs after their current batch and frees their leases. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.retries) clearTimeout(timer);
+    for (const timer of this.retries.values()) clearTimeout(timer);
     this.retries.clear();
     for (const { abort } of this.running.values()) abort.abort();
     await this.idle();
@@ -213,13 +213,14 @@ export class RotationRunner {
     }
   }
 
+  /** Tries a job again once its lease may be free; at most one pending retry per job. */
   private retryLater(jobId: string, ms: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.retries.has(jobId)) return;
     const timer = setTimeout(() => {
-      this.retries.delete(timer);
+      this.retries.delete(jobId);
       this.launch(jobId);
     }, ms);
     timer.unref();
-    this.retries.add(timer);
+    this.retries.set(jobId, timer);
   }
 }
