@@ -11,7 +11,7 @@ export {
   type DirectLineOptions,
   directLinePath,
 } from './channel.js';
-export { HostAwareAuthentication,type HostChannel } from './host-channel.js';
+export { HostAwareAuthentication, type HostChannel } from './host-channel.js';
 export {
   type BotActivityInput,
   maxBotTextLength,
