@@ -24,6 +24,8 @@ import { createConnectorRouter } from './connector-router.js';
 /** What {@link createDirectLineRouter} needs. */
 export interface DirectLineRouterDeps {
   channel: DirectLineChannel;
+  /** Runs before a new conversation is handed out, e.g. to require an admin session. */
+  guard?: RequestHandler;
 }
 
 /** Largest activity a client may post (text is capped separately). */
@@ -35,7 +37,8 @@ export function createDirectLineRouter(deps: DirectLineRouterDeps): Router {
   const router = Router();
   router.use(noStore);
 
-  router.post('/tokens/generate', ...jsonBody('4kb'), async (req, res) => {
+  const guard: RequestHandler[] = deps.guard === undefined ? [] : [deps.guard];
+  router.post('/tokens/generate', ...guard, ...jsonBody('4kb'), async (req, res) => {
     const { bot } = parseInput(generateTokenSchema, req.body, 'token request');
     res.json(await channel.createConversation(bot.id));
   });
