@@ -1,46 +1,38 @@
-import { randomBytes } from 'node:crypto';
-
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { botMessages } from '../../src/bot/index.js';
 import {
+  type BotHost,
+  type BotHostDeployment,
+  botHostDeployment,
+  registerBot,
   type RegisteredBot,
-  startValidationHost,
-  type ValidationHost,
-} from '../integration/host/validation-host.js';
+  startTestBotHost,
+} from '../support/bot-host-process.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { type TestDatabase, testDatabase } from '../support/db.js';
 import { findPlaintext } from '../support/plaintext-scan.js';
 
-const validationBot: RegisteredBot = {
-  tenantId: 'ws_browser',
-  appId: 'app_browser',
-  botId: 'bot_browser_validation',
-  name: 'Validation bot',
-};
-const otherBot: RegisteredBot = { ...validationBot, botId: 'bot_browser_other', name: 'Other bot' };
-
-const masterKey = randomBytes(32);
-const secret = randomBytes(32);
 let database: TestDatabase;
-let host: ValidationHost;
+let deployment: BotHostDeployment;
+let validationBot: RegisteredBot;
+let host: BotHost;
 let browser: TestBrowser;
 
 beforeAll(async () => {
   database = await testDatabase('chat');
-  host = await startValidationHost({
-    db: database.db,
-    bots: [otherBot, validationBot],
-    masterKey,
-    secret,
-  });
+  deployment = await botHostDeployment(database);
+  await registerBot(database, 'Other bot');
+  validationBot = await registerBot(database, 'Validation bot');
+  host = await startTestBotHost(deployment);
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser.close();
   await host.close();
+  await deployment.remove();
   await database.drop();
 });
 
@@ -59,7 +51,9 @@ describe('the browser chat', () => {
       const page = await context.newPage();
       await page.goto(`${host.url}/`);
 
-      await page.getByLabel('Bot').selectOption({ label: validationBot.name });
+      const option = page.locator('#bot option', { hasText: validationBot.name });
+      await option.waitFor({ state: 'attached' });
+      await page.getByLabel('Bot').selectOption(validationBot.botId);
       await page.getByRole('button', { name: 'Start chat' }).click();
       await bubble(page, `Welcome to ${validationBot.name}`).waitFor();
       const box = page.getByRole('textbox');
@@ -87,8 +81,8 @@ describe('the browser chat', () => {
         botMessages.validationTrigger,
         `Welcome to ${validationBot.name}`,
         'Basic authentication succeeded for user admin',
-        masterKey,
-        secret,
+        deployment.masterKey,
+        deployment.secret,
       ];
 
       expect(await findPlaintext(database.db, needles)).toEqual([]);

@@ -1,44 +1,100 @@
 /**
- * A validation host in a process of its own, for tests that need two hosts on one database to
- * be two real processes. Start it with {@link spawnBotHost}; it prints one JSON line with its
- * URL once it serves, and stops cleanly on SIGTERM.
- *
- * Run as a script, it reads its settings from the `BYOK_TEST_HOST` environment variable.
+ * Hosts started exactly as `byok serve` starts them (the composition root's `startHost`), for
+ * tests of the whole bot host: in this process with {@link startTestBotHost}, or in a process
+ * of its own with {@link spawnBotHost} when two hosts on one database must be two processes.
+ * A spawned host prints one JSON line with its URL once it serves and stops on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { MongoClient } from 'mongodb';
+import { systemClock } from '../../src/base/clock.js';
+import { loadConfig } from '../../src/base/config.js';
+import { createLogger, silentLogger } from '../../src/base/log.js';
+import { startHost } from '../../src/host/index.js';
+import { createTenancy } from '../../src/tenancy/index.js';
+import type { TestDatabase } from './db.js';
 
-import { type RegisteredBot, startValidationHost } from '../integration/host/validation-host.js';
-
-/** What a host process is started with (keys as base64, so they fit in the environment). */
-export interface BotHostSettings {
-  mongodbUri: string;
-  dbName: string;
-  bots: RegisteredBot[];
-  masterKey: string;
-  secret: string;
+/** The platform's secrets and settings shared by every host of one test deployment. */
+export interface BotHostDeployment {
+  /** The configuration variables every host is started with. */
+  env: Record<string, string>;
+  /** The platform default key (also in `env`), for plaintext scans. */
+  masterKey: Buffer;
+  /** The platform secret (also in `env`), for plaintext scans. */
+  secret: Buffer;
+  /** Removes the deployment's data folder. */
+  remove(): Promise<void>;
 }
 
-/** A running host process. */
-export interface BotHostProcess {
+/** A bot registered in the tenancy directory: its owner and name. */
+export interface RegisteredBot {
+  tenantId: string;
+  appId: string;
+  botId: string;
+  name: string;
+}
+
+/** A running host. */
+export interface BotHost {
   url: string;
-  /** Stops the process and waits for it to exit. */
-  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 const entry = fileURLToPath(import.meta.url);
 
-/** Starts a host process and resolves once it serves. */
-export async function spawnBotHost(settings: BotHostSettings): Promise<BotHostProcess> {
+/** Settings for hosts on `database`, with fresh platform secrets and a data folder. */
+export async function botHostDeployment(database: TestDatabase): Promise<BotHostDeployment> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'byok-host-'));
+  const masterKey = randomBytes(32);
+  const secret = randomBytes(32);
+  return {
+    env: {
+      MONGODB_URI: database.uri,
+      MONGODB_DB: database.name,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      BYOK_DATA_DIR: dataDir,
+      BYOK_LOCAL_MASTER_KEY: masterKey.toString('base64'),
+      BYOK_LINK_SECRET: secret.toString('base64'),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    },
+    masterKey,
+    secret,
+    remove: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** Creates a workspace with one app and one bot through the tenancy directory. */
+export async function registerBot(database: TestDatabase, name: string): Promise<RegisteredBot> {
+  const { directory } = await createTenancy(database.db, systemClock);
+  const workspace = await directory.createWorkspace({ name: `${name} workspace` });
+  const app = await directory.createApp(workspace.id, { name: `${name} app` });
+  const bot = await directory.createBot(workspace.id, app.id, { name });
+  return { tenantId: workspace.id, appId: app.id, botId: bot.id, name };
+}
+
+/** Starts a host in this process. */
+export async function startTestBotHost(deployment: BotHostDeployment): Promise<BotHost> {
+  const config = loadConfig(deployment.env);
+  const logger =
+    config.LOG_LEVEL === 'silent' ? silentLogger : createLogger(config.LOG_LEVEL, process.stderr);
+  const host = await startHost({ config, logger });
+  return { url: host.url, close: () => host.close() };
+}
+
+/** Starts a host in a process of its own and resolves once it serves. */
+export async function spawnBotHost(deployment: BotHostDeployment): Promise<BotHost> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, BYOK_TEST_HOST: JSON.stringify(settings) },
+    env: { ...process.env, ...deployment.env, BYOK_TEST_HOST_PROCESS: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    // The first line with a URL is the signal; anything else (logs) is passed on to stderr.
+    // The first line with a URL is the signal; anything else is passed on to stderr.
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const ready = /^\{"url":"(http:[^"]+)"\}$/.exec(line);
@@ -49,37 +105,31 @@ export async function spawnBotHost(settings: BotHostSettings): Promise<BotHostPr
       reject(new Error(`the host process exited with ${String(code)} before serving`));
     });
   });
-  return { url, stop: () => stopChild(child) };
+  return { url, close: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) =>
+  const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       resolve();
-    }),
-  );
+    });
+  });
   child.kill('SIGTERM');
   await exited;
 }
 
-async function main(settings: BotHostSettings): Promise<void> {
-  const client = await MongoClient.connect(settings.mongodbUri);
-  const host = await startValidationHost({
-    db: client.db(settings.dbName),
-    bots: settings.bots,
-    masterKey: Buffer.from(settings.masterKey, 'base64'),
-    secret: Buffer.from(settings.secret, 'base64'),
-  });
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger =
+    config.LOG_LEVEL === 'silent' ? silentLogger : createLogger(config.LOG_LEVEL, process.stderr);
+  const host = await startHost({ config, logger });
   process.once('SIGTERM', () => {
-    void host
-      .close()
-      .then(() => client.close())
-      .finally(() => process.exit(0));
+    void host.close().finally(() => process.exit(0));
   });
   process.stdout.write(`${JSON.stringify({ url: host.url })}\n`);
 }
 
-if (process.argv[1] === entry && process.env.BYOK_TEST_HOST !== undefined) {
-  await main(JSON.parse(process.env.BYOK_TEST_HOST) as BotHostSettings);
+if (process.argv[1] === entry && process.env.BYOK_TEST_HOST_PROCESS === '1') {
+  await main();
 }

@@ -1,39 +1,34 @@
-import { randomBytes } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { botMessages } from '../../../src/bot/index.js';
-import { type BotHostProcess, spawnBotHost } from '../../support/bot-host-process.js';
+import {
+  type BotHost,
+  type BotHostDeployment,
+  botHostDeployment,
+  registerBot,
+  type RegisteredBot,
+  spawnBotHost,
+} from '../../support/bot-host-process.js';
 import { type TestDatabase, testDatabase } from '../../support/db.js';
 import { findPlaintext } from '../../support/plaintext-scan.js';
 
-const bot = {
-  tenantId: 'ws_two_hosts',
-  appId: 'app_two_hosts',
-  botId: 'bot_two_hosts',
-  name: 'Two hosts bot',
-};
-const masterKey = randomBytes(32);
-const secret = randomBytes(32);
-
 let database: TestDatabase;
-let first: BotHostProcess;
-let second: BotHostProcess;
+let deployment: BotHostDeployment;
+let bot: RegisteredBot;
+let first: BotHost;
+let second: BotHost;
 
 beforeAll(async () => {
   database = await testDatabase('two_hosts');
-  const settings = {
-    mongodbUri: database.uri,
-    dbName: database.name,
-    bots: [bot],
-    masterKey: masterKey.toString('base64'),
-    secret: secret.toString('base64'),
-  };
-  [first, second] = await Promise.all([spawnBotHost(settings), spawnBotHost(settings)]);
+  deployment = await botHostDeployment(database);
+  bot = await registerBot(database, 'Two hosts bot');
+  // Two real processes started like `byok serve`, on one database and one set of secrets.
+  [first, second] = await Promise.all([spawnBotHost(deployment), spawnBotHost(deployment)]);
 });
 
 afterAll(async () => {
-  await Promise.all([first.stop(), second.stop()]);
+  await Promise.all([first.close(), second.close()]);
+  await deployment.remove();
   await database.drop();
 });
 
@@ -43,7 +38,7 @@ interface Activity {
 }
 
 /** A Direct Line client of one conversation, talking to whichever host it is given. */
-async function openConversation(host: BotHostProcess) {
+async function openConversation(host: BotHost) {
   const generated = await fetch(`${host.url}/v3/directline/tokens/generate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -54,11 +49,11 @@ async function openConversation(host: BotHostProcess) {
     conversationId: string;
   };
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const base = (at: BotHostProcess) => `${at.url}/v3/directline/conversations/${conversationId}`;
+  const base = (at: BotHost) => `${at.url}/v3/directline/conversations/${conversationId}`;
   await fetch(`${host.url}/v3/directline/conversations`, { method: 'POST', headers });
 
   return {
-    say: async (at: BotHostProcess, text: string) => {
+    say: async (at: BotHost, text: string) => {
       const response = await fetch(`${base(at)}/activities`, {
         method: 'POST',
         headers,
@@ -66,7 +61,7 @@ async function openConversation(host: BotHostProcess) {
       });
       expect(response.status).toBe(200);
     },
-    activities: async (at: BotHostProcess): Promise<Activity[]> => {
+    activities: async (at: BotHost): Promise<Activity[]> => {
       const response = await fetch(`${base(at)}/activities`, { headers });
       return ((await response.json()) as { activities: Activity[] }).activities;
     },
@@ -115,8 +110,8 @@ describe('two host processes on one database', () => {
         'password',
         botMessages.validationTrigger,
         'Basic authentication succeeded',
-        masterKey,
-        secret,
+        deployment.masterKey,
+        deployment.secret,
       ];
 
       expect(await findPlaintext(database.db, needles)).toEqual([]);
