@@ -8,6 +8,7 @@
 import type { Collection, Db } from 'mongodb';
 
 import type { Clock } from '../base/clock.js';
+import { isDuplicateKey } from '../store/database.js';
 
 interface LeaseDoc {
   _id: string;
@@ -78,7 +79,7 @@ export class JobLeases {
       await this.leases.insertOne({ _id: jobId, owner: this.owner, until: now + this.durationMs });
       return true;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) return false;
+      if (isDuplicateKey(error)) return false;
       throw error;
     }
   }

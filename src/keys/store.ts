@@ -13,6 +13,7 @@ import type { Collection, Db, UpdateFilter } from 'mongodb';
 
 import { systemClock } from '../base/clock.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
+import { isDuplicateKey } from '../store/database.js';
 import { type KeyConfigDoc, KeyPhase } from './model.js';
 
 interface VersionClaimDoc {
@@ -121,7 +122,7 @@ export class KeyConfigStore {
         await this.versions.insertOne(claim);
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 11000) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
       // Free a claim whose writer crashed before its change landed, then try once more.
       const held = await this.versions.findOne({ _id: claim._id });
@@ -155,7 +156,7 @@ export class KeyConfigStore {
         await this.claims.insertOne({ _id: workspaceId, keyConfigId });
         return;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 11000) throw error;
+        if (!isDuplicateKey(error)) throw error;
         throw anotherActive();
       }
     }
@@ -168,7 +169,7 @@ export class KeyConfigStore {
     try {
       await this.claims.insertOne({ _id: workspaceId, keyConfigId });
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 11000) throw error;
+      if (!isDuplicateKey(error)) throw error;
       throw anotherActive();
     }
   }

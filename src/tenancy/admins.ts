@@ -9,6 +9,7 @@ import { z } from 'zod';
 
 import type { Clock } from '../base/clock.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
+import { isDuplicateKey } from '../store/database.js';
 import { randomId } from './ids.js';
 import { hashPassword, verifyDecoy, verifyPassword } from './passwords.js';
 import { type AdminDoc, type TenancyCollections, type TokenDoc, TokenKind } from './store.js';
@@ -106,7 +107,7 @@ export class AdminAccounts {
     try {
       await this.c.admins.insertOne(doc);
     } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) {
+      if (isDuplicateKey(error)) {
         throw new ByokError(ErrorCode.Conflict, 'an admin with this e-mail already exists');
       }
       throw error;

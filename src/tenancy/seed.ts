@@ -3,12 +3,31 @@
  * first admin. Fixed ids make seeding idempotent across restarts and across two hosts that
  * start at the same moment on one database.
  */
+import type { Collection, OptionalUnlessRequiredId } from 'mongodb';
+
 import type { Clock } from '../base/clock.js';
 import { ByokError, ErrorCode, isByokError } from '../base/errors.js';
+import { isDuplicateKey } from '../store/database.js';
 import type { AdminAccounts } from './admins.js';
 import { newExternalId } from './ids.js';
 import { generatePassword } from './passwords.js';
 import type { TenancyCollections } from './store.js';
+
+/**
+ * Inserts `doc` unless a document with its `_id` exists. An insert, not an upsert: of two
+ * hosts seeding at once, the unique `_id` lets one in and the other's duplicate is ignored
+ * (two concurrent upserts can both try to insert and one fails).
+ */
+async function insertOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  doc: OptionalUnlessRequiredId<T>,
+): Promise<void> {
+  try {
+    await collection.insertOne(doc);
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
 
 /** Ids of the demo objects, for the host's welcome page and the tests. */
 export const demoIds = {
@@ -48,33 +67,30 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedDemoResult
   const { collections: c, clock } = options;
   const createdAt = new Date(clock.now());
 
-  await c.workspaces.updateOne(
-    { _id: demoIds.workspace },
-    { $setOnInsert: { name: demoNames.workspace, externalId: newExternalId(), createdAt } },
-    { upsert: true },
-  );
+  await insertOnce(c.workspaces, {
+    _id: demoIds.workspace,
+    name: demoNames.workspace,
+    externalId: newExternalId(),
+    createdAt,
+  });
   for (const [i, appId] of demoIds.apps.entries()) {
     const botId = demoIds.bots[i] ?? `${appId}_bot`;
     const name = demoNames.apps[i] ?? appId;
     // One millisecond apart, so the apps list in the order they are named here.
     const created = new Date(createdAt.getTime() + i);
-    await c.apps.updateOne(
-      { _id: appId },
-      { $setOnInsert: { workspaceId: demoIds.workspace, name, createdAt: created } },
-      { upsert: true },
-    );
-    await c.bots.updateOne(
-      { _id: botId },
-      {
-        $setOnInsert: {
-          workspaceId: demoIds.workspace,
-          appId,
-          name: `${name} bot`,
-          createdAt: created,
-        },
-      },
-      { upsert: true },
-    );
+    await insertOnce(c.apps, {
+      _id: appId,
+      workspaceId: demoIds.workspace,
+      name,
+      createdAt: created,
+    });
+    await insertOnce(c.bots, {
+      _id: botId,
+      workspaceId: demoIds.workspace,
+      appId,
+      name: `${name} bot`,
+      createdAt: created,
+    });
   }
 
   const base = { workspaceId: demoIds.workspace, adminEmail: options.adminEmail.toLowerCase() };
