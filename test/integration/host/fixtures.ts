@@ -67,7 +67,7 @@ export async function countDocuments(db: Db): Promise<number> {
 }
 
 /** Silent unless TEST_LOG_LEVEL is set (to read a failing test's server side). */
-export const testLogger: Logger =
+const testLogger: Logger =
   process.env.TEST_LOG_LEVEL === undefined
     ? silentLogger
     : createLogger(process.env.TEST_LOG_LEVEL);
