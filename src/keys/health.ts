@@ -86,12 +86,15 @@ const unreachableCodes: ReadonlySet<string> = new Set<string>([
 const roundConcurrency = 4;
 /** A key failure is audited at most this often per key and code, so a busy bot cannot flood. */
 const failureAuditIntervalMs = 60_000;
+/** Failures re-check a key at most this often, so failing traffic cannot hammer KMS. */
+const failureCheckIntervalMs = 30_000;
 
 /** Watches the keys of every workspace. */
 export class KeyHealthMonitor {
   private readonly health: Collection<HealthDoc>;
   private readonly inFlight = new Map<string, Promise<KeyHealth>>();
   private readonly lastFailureAudit = new Map<string, number>();
+  private readonly lastFailureCheck = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
@@ -162,6 +165,7 @@ export class KeyHealthMonitor {
       const throttleKey = `${keyConfigId}/${failure.code}`;
       const last = this.lastFailureAudit.get(throttleKey) ?? 0;
       if (this.deps.clock.now() - last >= failureAuditIntervalMs) {
+        if (this.lastFailureAudit.size > 10_000) this.lastFailureAudit.clear();
         this.lastFailureAudit.set(throttleKey, this.deps.clock.now());
         await this.deps.audit.record({
           workspaceId: tenantId,
@@ -176,6 +180,12 @@ export class KeyHealthMonitor {
           },
         });
       }
+      const lastCheck = this.lastFailureCheck.get(keyConfigId) ?? Number.NEGATIVE_INFINITY;
+      if (this.deps.clock.now() - lastCheck < failureCheckIntervalMs) {
+        return await this.get(tenantId, keyConfigId);
+      }
+      if (this.lastFailureCheck.size > 10_000) this.lastFailureCheck.clear();
+      this.lastFailureCheck.set(keyConfigId, this.deps.clock.now());
       return await this.checkDoc(doc, systemActor('key-use'));
     } catch (failure) {
       this.log.warn({ err: failure, keyConfigId }, 'key failure could not be recorded');

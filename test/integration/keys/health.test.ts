@@ -119,6 +119,28 @@ describe('key health', () => {
       expect((await platform.keys.health.get(workspaceId, id)).status).toBe('access_lost');
     });
 
+    it('re-checks a failing key at most every 30 seconds and audits a repeated failure once a minute', async () => {
+      const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
+      const id = await scheduledKey(platform, workspaceId, customer, 0);
+      const failure = new ByokError('KMS_UNAVAILABLE', 'KMS did not answer');
+      const checks = () =>
+        platform.faults.requests('sts', 'AssumeRole').filter((r) => r.roleArn === customer.roleArn)
+          .length;
+      const before = checks();
+
+      for (let i = 0; i < 5; i += 1) await platform.keys.reportKeyFailure(workspaceId, id, failure);
+      const burst = checks() - before;
+      platform.clock.advance(60_000);
+      await platform.keys.reportKeyFailure(workspaceId, id, failure);
+
+      expect(burst).toBe(1);
+      expect(checks() - before).toBe(2);
+      const failures = (await platform.keys.audit.list(workspaceId, id)).filter(
+        (e) => e.action === 'key.failure',
+      );
+      expect(failures).toHaveLength(2);
+    });
+
     it('ignores failures that say nothing about the key, such as a tampered record', async () => {
       const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
       const id = await scheduledKey(platform, workspaceId, customer, 0);
