@@ -5,7 +5,12 @@
  */
 import { Command } from 'commander';
 
+import { systemClock } from '../base/clock.js';
+import { loadConfig } from '../base/config.js';
 import { isByokError } from '../base/errors.js';
+import { createLogger } from '../base/log.js';
+import { openServices } from '../host/services.js';
+import { type AdminContext, registerAdminCommands } from './commands/admin.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import { registerServeCommand } from './serve.js';
@@ -18,7 +23,22 @@ export function createProgram(): Command {
   registerServeCommand(program);
   registerPolicyCommands(program);
   registerVerifyCommands(program);
+  registerAdminCommands(program, { open: openForCli });
   return program;
+}
+
+/**
+ * The library services for one operator command, on the database the host uses. Logs go to
+ * stderr at warn level so that stdout carries only the command's JSON result.
+ */
+async function openForCli(): Promise<AdminContext> {
+  const config = loadConfig();
+  const logger = createLogger(
+    config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+    process.stderr,
+  );
+  const services = await openServices({ config, logger, clock: systemClock });
+  return { tenancy: services.tenancy, keys: services.keys, close: () => services.close() };
 }
 
 try {

@@ -36,6 +36,10 @@ async function serve(embedded: boolean): Promise<void> {
   console.log(`byok-harness is serving on ${host.url}`);
   console.log(`  chat:    ${host.url}/`);
   console.log(`  console: ${host.url}/console`);
+  if (host.embeddedDatabaseUri !== null) {
+    console.log(`  database (${host.embeddedDatabase ?? 'embedded'}): ${host.embeddedDatabaseUri}`);
+    console.log('  (set MONGODB_URI to it to run byok operator commands against this host)');
+  }
   if (host.firstAdmin !== null) {
     // Printed to the terminal once, never logged: the log may be shipped elsewhere.
     const password = host.firstAdmin.generatedPassword ?? '(from BYOK_ADMIN_PASSWORD)';

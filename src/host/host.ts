@@ -10,8 +10,6 @@
 import { hkdfSync } from 'node:crypto';
 import type { Server } from 'node:http';
 
-import { awsOptionsFromConfig, createAwsKeyProviders } from '../aws/kms-provider.js';
-import { loadOrCreateMasterKey, LocalKeyProvider } from '../aws/local-key.js';
 import { type Clock, systemClock } from '../base/clock.js';
 import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
@@ -32,13 +30,10 @@ import { createChatRouter } from '../http/bot/chat-router.js';
 import { createDirectLineRouter } from '../http/bot/directline-router.js';
 import { createBotRouter } from '../http/bot/messages-router.js';
 import { createConsoleRouter } from '../http/console/index.js';
-import { createKeysModule } from '../keys/module.js';
-import { defaultKeyBinding } from '../sealing/default-resolver.js';
 import { EnvelopeSealer } from '../sealing/sealer.js';
-import { connectDatabase } from '../store/database.js';
-import { MongoKeyVault } from '../store/key-vault.js';
-import { createTenancy, seedDemo } from '../tenancy/index.js';
+import { seedDemo } from '../tenancy/index.js';
 import { BotRegistry } from './bots.js';
+import { openServices } from './services.js';
 
 /** How to start a host. */
 export interface HostOptions {
@@ -67,6 +62,8 @@ export interface RunningHost {
   firstAdmin: FirstAdmin | null;
   /** Which database engine the embedded default started, if any. */
   embeddedDatabase: LocalServices['database'] | null;
+  /** The embedded database's URI, for `byok` operator commands (MONGODB_URI). */
+  embeddedDatabaseUri: string | null;
   /** Stops accepting requests, finishes what runs, and releases every resource. */
   close(): Promise<void>;
 }
@@ -95,10 +92,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (options.embedded !== true) {
         throw new Error('MONGODB_URI is not set (or start with --embedded)');
       }
-      const database = await startEmbeddedDatabase(config.BYOK_DATA_DIR);
-      cleanups.push(() => database.stop());
-      mongoUri = database.env.MONGODB_URI;
-      embeddedDatabase = database.database ?? null;
+      const embeddedDb = await startEmbeddedDatabase(config.BYOK_DATA_DIR);
+      cleanups.push(() => embeddedDb.stop());
+      mongoUri = embeddedDb.env.MONGODB_URI;
+      embeddedDatabase = embeddedDb.database ?? null;
       logger.info({ engine: embeddedDatabase }, 'embedded database started');
     }
     if (options.embedded === true && config.BYOK_LOCAL_AWS) {
@@ -108,23 +105,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       logger.info({ kms: aws.env.AWS_ENDPOINT_URL_KMS }, 'local KMS, STS and IAM started');
     }
 
-    // Database, platform default key and the platform secret.
-    const database = await connectDatabase(mongoUri ?? '', config.MONGODB_DB);
-    cleanups.push(() => database.close());
-    const { db } = database;
-    const master = await loadOrCreateMasterKey({
-      dataDir: config.BYOK_DATA_DIR,
-      fromEnv: config.BYOK_LOCAL_MASTER_KEY,
-    });
-    const localProvider = new LocalKeyProvider(master.key);
-    master.key.fill(0);
+    // Database, platform default key, tenancy, key lifecycle and the platform secret.
+    const services = await openServices({ config, logger, clock, mongoUri });
+    cleanups.push(() => services.close());
+    const { db, tenancy, keys, vault } = services;
     const secret = await loadPlatformSecret({
       dataDir: config.BYOK_DATA_DIR,
       fromEnv: config.BYOK_LINK_SECRET,
     });
 
-    // Tenancy and, for the embedded default, the demo workspace.
-    const tenancy = await createTenancy(db, clock);
+    // The embedded default's demo workspace and first admin.
     let firstAdmin: FirstAdmin | null = null;
     if (options.embedded === true) {
       const seeded = await seedDemo({
@@ -139,23 +129,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       }
     }
 
-    // Key lifecycle and sealing.
-    const vault = new MongoKeyVault(db);
-    await vault.ensureIndexes();
-    const aws = createAwsKeyProviders({ ...awsOptionsFromConfig(config), clock, logger });
-    cleanups.push(() => {
-      aws.destroy();
-    });
-    const keys = await createKeysModule({
-      db,
-      tenancy,
-      config,
-      clock,
-      logger,
-      aws,
-      localBinding: defaultKeyBinding(localProvider),
-      vault,
-    });
+    // Sealing.
     const maxAgeMs = config.BYOK_DEK_CACHE_MAX_AGE_SECONDS * 1000;
     const cache = new DekCache({
       maxEntries: config.BYOK_DEK_CACHE_MAX_ENTRIES,
@@ -256,7 +230,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     cleanups.push(() => closeServer(server));
     logger.info({ url, publicUrl }, 'host listening');
 
-    return { url, firstAdmin, embeddedDatabase, close: cleanup };
+    return {
+      url,
+      firstAdmin,
+      embeddedDatabase,
+      embeddedDatabaseUri: embeddedDatabase === null ? null : (mongoUri ?? null),
+      close: cleanup,
+    };
   } catch (error) {
     await cleanup();
     throw error;

@@ -5,7 +5,7 @@
  */
 import type { KeyProvider } from '../aws/key-provider.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
-import type { KeyBinding, KeyResolver } from './types.js';
+import type { DataOwner, KeyBinding, KeyResolver } from './types.js';
 
 /** The name admins see for data sealed under the platform default key. */
 export const defaultKeyName = 'platform default key';
@@ -23,7 +23,8 @@ export class DefaultKeyResolver implements KeyResolver {
     this.binding = defaultKeyBinding(provider);
   }
 
-  resolveForSeal(): Promise<KeyBinding> {
+  /** The default key, for every owner at every time. */
+  resolveForSeal(_owner: DataOwner, _at: number): Promise<KeyBinding> {
     return Promise.resolve(this.binding);
   }
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
-  type LocalServices,
   localAwsRegion,
+  type LocalServices,
   startFerretDb,
   startLocalAws,
 } from '../../src/devservices/index.js';

@@ -18,7 +18,7 @@ describe('local services started by the test setup', () => {
 
   it('serves MongoDB commands with a unique index on 127.0.0.1', async () => {
     const things = database.db.collection<{ _id: string; n: number }>('things');
-    await things.createIndex({ n: 1 }, { unique: true });
+    await things.createIndexes([{ key: { n: 1 }, unique: true }]);
     await things.insertOne({ _id: 'a', n: 1 });
 
     await expect(things.insertOne({ _id: 'b', n: 1 })).rejects.toMatchObject({ code: 11000 });
