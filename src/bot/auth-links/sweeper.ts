@@ -1,8 +1,9 @@
 /**
  * Finds authorization links that expired unused and tells their conversations, through the
- * same resume path as a completed link. Every host process may run one: each link moves to
- * `expired` in one atomic update, so exactly one process tells the user. Each sweep handles a
- * bounded batch, sweeps never overlap, and `stop()` waits for the sweep in flight.
+ * same resume path as a completed link. Every host process may run one: a link moves to
+ * `expired` only through its single claim (see `LinkStore`), so of all sweepers and a racing
+ * submission exactly one decides the link and tells the user. Each sweep handles a bounded
+ * batch, sweeps never overlap, and `stop()` waits for the sweep in flight.
  */
 import { toByokError } from '../../base/errors.js';
 import { type Logger, silentLogger } from '../../base/log.js';
