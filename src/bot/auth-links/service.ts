@@ -119,6 +119,7 @@ export class BasicAuthService {
   /** Creates the indexes the flow relies on. Idempotent. */
   async ensureIndexes(): Promise<void> {
     await this.store.ensureIndexes();
+    await this.throttle.ensureIndexes();
   }
 
   /** Issues a link for the conversation of `reference`. */
