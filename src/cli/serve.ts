@@ -33,20 +33,7 @@ async function serve(embedded: boolean): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const host = await startHost({ config, logger, embedded });
 
-  console.log(`byok-harness is serving on ${host.url}`);
-  console.log(`  chat:    ${host.url}/`);
-  console.log(`  console: ${host.url}/console`);
-  if (host.embeddedDatabaseUri !== null) {
-    console.log(`  database (${host.embeddedDatabase ?? 'embedded'}): ${host.embeddedDatabaseUri}`);
-    console.log('  (set MONGODB_URI to it to run byok operator commands against this host)');
-  }
-  if (host.firstAdmin !== null) {
-    // Printed to the terminal once, never logged: the log may be shipped elsewhere.
-    const password = host.firstAdmin.generatedPassword ?? '(from BYOK_ADMIN_PASSWORD)';
-    console.log(`  first admin: ${host.firstAdmin.email}  password: ${password}`);
-    console.log('  (the generated password is shown only this once)');
-  }
-
+  // Handlers first: a supervisor may signal as soon as it sees the banner.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -64,4 +51,18 @@ async function serve(embedded: boolean): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+
+  console.log(`byok-harness is serving on ${host.url}`);
+  console.log(`  chat:    ${host.url}/`);
+  console.log(`  console: ${host.url}/console`);
+  if (host.embeddedDatabaseUri !== null) {
+    console.log(`  database (${host.embeddedDatabase ?? 'embedded'}): ${host.embeddedDatabaseUri}`);
+    console.log('  (set MONGODB_URI to it to run byok operator commands against this host)');
+  }
+  if (host.firstAdmin !== null) {
+    // Printed to the terminal once, never logged: the log may be shipped elsewhere.
+    const password = host.firstAdmin.generatedPassword ?? '(from BYOK_ADMIN_PASSWORD)';
+    console.log(`  first admin: ${host.firstAdmin.email}  password: ${password}`);
+    console.log('  (the generated password is shown only this once)');
+  }
 }
