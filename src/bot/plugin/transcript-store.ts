@@ -11,12 +11,19 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Activity, PagedResult, TranscriptInfo, TranscriptStore } from 'botbuilder';
-import { Binary, type Collection, type Db, type Filter, MongoServerError } from 'mongodb';
+import {
+  Binary,
+  type Collection,
+  type Db,
+  type Filter,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 import { z } from 'zod';
 
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { Provenance, Sealer, SealScope } from '../../sealing/types.js';
+import { isDuplicateKey } from '../../store/database.js';
 import { acknowledgedWrites, type BotOwner, ownerFields, recordIdOf } from './owner.js';
 
 /** Whether an activity came from the user (or channel) or was sent by the bot. */
@@ -62,7 +69,6 @@ export interface SealedTranscriptStoreOptions {
 }
 
 const tokenSchema = z.object({ s: z.number().int().nonnegative(), i: z.string().max(128) });
-const duplicateKey = 11000;
 
 /** The sealed transcript store of one bot. Construct one per bot; they are cheap. */
 export class SealedTranscriptStore implements TranscriptStore {
@@ -131,19 +137,14 @@ export class SealedTranscriptStore implements TranscriptStore {
       envelope: new Binary(sealed.envelope),
     };
     await insertOnce(this.activities, document);
-    await this.conversations.updateOne(
-      { _id: recordIdOf(this.owner.botId, channelId, conversationId) },
-      {
-        $setOnInsert: {
-          ...this.owner,
-          channelId,
-          conversationId,
-          created: at,
-          seq,
-        },
-      },
-      { upsert: true },
-    );
+    await insertOnce(this.conversations, {
+      _id: recordIdOf(this.owner.botId, channelId, conversationId),
+      ...this.owner,
+      channelId,
+      conversationId,
+      created: at,
+      seq,
+    });
   }
 
   /**
@@ -222,18 +223,26 @@ export class SealedTranscriptStore implements TranscriptStore {
   }
 
   private scopeOf(recordId: string): SealScope {
-    return {
-      ...this.owner,
-      collection: transcriptCollections.activities,
-      recordId,
-      field: 'activity',
-    };
+    return transcriptScopeOf(this.owner, recordId);
   }
 
   private nextSeq(): number {
     this.lastSeq = Math.max(this.lastSeq + 1, this.clock.now() * 1000);
     return this.lastSeq;
   }
+}
+
+/**
+ * Where a stored activity's envelope is bound: readers that open transcript records outside
+ * this store (analytics) must use exactly this scope, or every record fails to open.
+ */
+export function transcriptScopeOf(owner: BotOwner, recordId: string): SealScope {
+  return {
+    ...ownerFields(owner),
+    collection: transcriptCollections.activities,
+    recordId,
+    field: 'activity',
+  };
 }
 
 /** The activity's own time when it has a valid one, else now. */
@@ -258,21 +267,20 @@ function directionOf(activity: Activity): Direction {
   return role === 'bot' || role === 'skill' ? 'outgoing' : 'incoming';
 }
 
+/**
+ * Stores `document` unless a record with its `_id` exists; then the stored one stays. A plain
+ * insert rather than an upsert: of concurrent upserts of one new id FerretDB fails all but one
+ * with a duplicate-key error, and an insert states that outcome plainly.
+ */
 async function insertOnce<T extends { _id: string }>(
   collection: Collection<T>,
-  document: T,
+  document: OptionalUnlessRequiredId<T>,
 ): Promise<void> {
   try {
-    const { _id, ...fields } = document;
-    await collection.updateOne(
-      { _id } as Filter<T>,
-      { $setOnInsert: fields as Partial<T> },
-      { upsert: true },
-    );
+    await collection.insertOne(document);
   } catch (error) {
-    // Two concurrent upserts of one new id: the loser finds the record already stored.
-    if (error instanceof MongoServerError && error.code === duplicateKey) return;
-    throw error;
+    // Two concurrent writes of one record (a channel's retry, two processes): one is stored.
+    if (!isDuplicateKey(error)) throw error;
   }
 }
 
