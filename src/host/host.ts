@@ -10,6 +10,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { Server } from 'node:http';
 
+import { ChatAnalytics } from '../analytics/index.js';
 import { type Clock, systemClock } from '../base/clock.js';
 import type { Config } from '../base/config.js';
 import type { Logger } from '../base/log.js';
@@ -188,6 +189,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       logger,
       clock,
     });
+    const analytics = new ChatAnalytics({
+      db,
+      sealer,
+      directory: tenancy.directory,
+      keyConfigs: keys.configs,
+      clock,
+      logger,
+      onKeyFailure,
+    });
     const resume: ResumeConversation = (reference, result) =>
       bots.resume(adapter, reference, result);
     const sweeper = new LinkExpirySweeper({ service, resume });
@@ -208,6 +218,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
             keys,
             clock,
             serviceRoleArn: config.BYOK_SERVICE_ROLE_ARN,
+            analytics,
           }),
         },
         { path: '/api', router: createBotRouter({ adapter, resolveBot }) },
@@ -221,6 +232,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
             clock,
             serviceRoleArn: config.BYOK_SERVICE_ROLE_ARN,
             logger,
+            analytics,
           }),
         },
         { path: '/', router: createChatRouter({ listBots: () => bots.list() }) },

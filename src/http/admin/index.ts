@@ -9,9 +9,11 @@
  */
 import { Router } from 'express';
 
+import type { ChatAnalytics } from '../../analytics/index.js';
 import type { Clock } from '../../base/clock.js';
 import type { KeyServices } from '../../keys/module.js';
 import type { Tenancy } from '../../tenancy/index.js';
+import { analyticsRoutes } from './analytics-routes.js';
 import { requireAdmin } from './auth.js';
 import { keyRoutes } from './key-routes.js';
 import { sessionRoutes, workspaceRoutes } from './tenancy-routes.js';
@@ -32,6 +34,8 @@ export interface AdminRouterDeps {
    * console over plain HTTP on a host name browsers do not treat as secure.
    */
   secureCookie?: boolean;
+  /** Chat analytics (recent chats, readability); without it those routes are not served. */
+  analytics?: ChatAnalytics;
 }
 
 /** Builds the admin API router. */
@@ -52,5 +56,6 @@ export function createAdminRouter(deps: AdminRouterDeps): Router {
   router.use(requireAdmin(deps.tenancy.accounts));
   router.use(workspaceRoutes(routeDeps));
   router.use(keyRoutes(deps.keys));
+  if (deps.analytics !== undefined) router.use(analyticsRoutes(deps.analytics));
   return router;
 }

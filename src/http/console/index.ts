@@ -5,13 +5,15 @@
  * cookie and the session's CSRF value. No inline script: the CSP allows only this host's files.
  *
  * Routes: `/login`, `/keys` (list), `/keys/new` (create), `/keys/:id` (a key; `?step=apps`
- * shows the app and bot choice of a tested key), `/assets/*`.
+ * shows the app and bot choice of a tested key), `/chats` (recent chats) and `/chats/:key` (one
+ * conversation) when analytics is given, `/assets/*`.
  */
 import { fileURLToPath } from 'node:url';
 
 import express, { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 
+import { type ChatAnalytics, conversationKeySchema } from '../../analytics/index.js';
 import type { Clock } from '../../base/clock.js';
 import { ByokError, ErrorCode, isByokError, toByokError } from '../../base/errors.js';
 import { type Logger, silentLogger } from '../../base/log.js';
@@ -26,6 +28,7 @@ import { newKeyPage } from './pages/key-new.js';
 import { keyPage } from './pages/key-page.js';
 import { keysListPage } from './pages/keys-list.js';
 import { loginPage } from './pages/login.js';
+import { conversationPage, recentChatsPage } from './pages/recent-chats.js';
 
 /** What the console needs: the services behind the admin API, and where that API lives. */
 export interface ConsoleRouterDeps {
@@ -37,6 +40,8 @@ export interface ConsoleRouterDeps {
   /** Where the host mounts the admin API (default `/api/admin`). */
   apiBase?: string;
   logger?: Logger;
+  /** Chat analytics; without it the recent-chats pages are not served. */
+  analytics?: ChatAnalytics;
 }
 
 const assetsDir = fileURLToPath(new URL('./assets/', import.meta.url));
@@ -146,7 +151,7 @@ export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
       );
       const notice = noticeOf(req);
       const body = html`${notice === null ? '' : html`<p class="alert notice" role="status">${notice}</p>`}
-      ${keysListPage(req.baseUrl, listed)}`;
+      ${keysListPage(req.baseUrl, listed, { recentChats: deps.analytics !== undefined })}`;
       await send(req, res, 'Keys', 'keys', admin, body);
     }),
   );
@@ -190,6 +195,30 @@ export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
       await send(req, res, config.name, 'key', admin, body);
     }),
   );
+
+  const { analytics } = deps;
+  if (analytics !== undefined) {
+    router.get(
+      '/chats',
+      page(async (req, res, admin) => {
+        const report = await analytics.recentChats({ workspaceId: admin.workspaceId });
+        await send(req, res, 'Recent chats', 'chats', admin, recentChatsPage(req.baseUrl, report));
+      }),
+    );
+
+    router.get(
+      '/chats/:key',
+      page(async (req, res, admin) => {
+        const conversationKey = parseInput(conversationKeySchema, req.params.key, 'conversation');
+        const view = await analytics.conversation({
+          workspaceId: admin.workspaceId,
+          conversationKey,
+          includeText: true,
+        });
+        await send(req, res, 'Conversation', 'chat', admin, conversationPage(req.baseUrl, view));
+      }),
+    );
+  }
 
   router.use((req, _res, next) => {
     next(new ByokError(ErrorCode.NotFound, `no console page at ${req.path.slice(0, 100)}`));

@@ -9,8 +9,12 @@ export interface ListedKey {
   health: KeyHealth;
 }
 
-/** The list page. */
-export function keysListPage(base: string, keys: readonly ListedKey[]): SafeHtml {
+/** The list page; `links.recentChats` adds the way to the recent-chats check. */
+export function keysListPage(
+  base: string,
+  keys: readonly ListedKey[],
+  links: { recentChats?: boolean } = {},
+): SafeHtml {
   const rows = keys.map(
     ({ config, health }) =>
       html`<tr data-key="${config.id}">
@@ -35,7 +39,10 @@ export function keysListPage(base: string, keys: readonly ListedKey[]): SafeHtml
 
   return html`<div class="page-head">
       <h1>Enterprise Key</h1>
-      <a class="button primary" href="${base}/keys/new">Add a key</a>
+      <div class="head-links">
+        ${links.recentChats === true ? html`<a class="button" href="${base}/chats">Recent chats</a>` : ''}
+        <a class="button primary" href="${base}/keys/new">Add a key</a>
+      </div>
     </div>
     <p class="muted">
       Bot data of the selected apps and bots is sealed under data keys wrapped by your own AWS KMS
