@@ -11,6 +11,7 @@ import { isByokError } from '../base/errors.js';
 import { createLogger } from '../base/log.js';
 import { openServices } from '../host/services.js';
 import { type AdminContext, registerAdminCommands } from './commands/admin.js';
+import { registerHarnessCommands } from './commands/harness.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import { registerServeCommand } from './serve.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerPolicyCommands(program);
   registerVerifyCommands(program);
   registerAdminCommands(program, { open: openForCli });
+  registerHarnessCommands(program);
   return program;
 }
 
