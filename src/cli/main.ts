@@ -16,6 +16,9 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerVerifyCommands } from './commands/verify.js';
 import { registerServeCommand } from './serve.js';
 
+// The AWS SDK warns on every client that Node.js 20 support ends in 2027; the README says so.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** Builds the `byok` program with every command registered. */
 export function createProgram(): Command {
   const program = new Command('byok')

@@ -59,6 +59,11 @@ async function serve(embedded: boolean): Promise<void> {
     console.log(`  database (${host.embeddedDatabase ?? 'embedded'}): ${host.embeddedDatabaseUri}`);
     console.log('  (set MONGODB_URI to it to run byok operator commands against this host)');
   }
+  if (host.demoCustomer !== null) {
+    console.log('  demo customer in the local AWS servers (paste into Create Key):');
+    console.log(`    CMK ARN:  ${host.demoCustomer.cmkArn}`);
+    console.log(`    Role ARN: ${host.demoCustomer.roleArn}`);
+  }
   if (host.firstAdmin !== null) {
     // Printed to the terminal once, never logged: the log may be shipped elsewhere.
     const password = host.firstAdmin.generatedPassword ?? '(from BYOK_ADMIN_PASSWORD)';

@@ -22,7 +22,13 @@ import { LinkExpirySweeper } from '../bot/auth-links/sweeper.js';
 import { DirectLineChannel, directLinePath } from '../bot/directline/channel.js';
 import { SealingFailureCounter } from '../bot/plugin/index.js';
 import { DekCache } from '../crypto/dek-cache.js';
-import { type LocalServices, startEmbeddedDatabase, startLocalAws } from '../devservices/index.js';
+import { type DemoCustomer, ensureDemoCustomer } from '../customer/provision.js';
+import {
+  localAwsRegion,
+  type LocalServices,
+  startEmbeddedDatabase,
+  startLocalAws,
+} from '../devservices/index.js';
 import { freePort } from '../devservices/service-process.js';
 import { createAdminRouter } from '../http/admin/index.js';
 import { createHttpApp } from '../http/app.js';
@@ -32,7 +38,7 @@ import { createDirectLineRouter } from '../http/bot/directline-router.js';
 import { createBotRouter } from '../http/bot/messages-router.js';
 import { createConsoleRouter } from '../http/console/index.js';
 import { EnvelopeSealer } from '../sealing/sealer.js';
-import { seedDemo } from '../tenancy/index.js';
+import { demoIds, seedDemo } from '../tenancy/index.js';
 import { BotRegistry } from './bots.js';
 import { openServices } from './services.js';
 
@@ -65,6 +71,8 @@ export interface RunningHost {
   embeddedDatabase: LocalServices['database'] | null;
   /** The embedded database's URI, for `byok` operator commands (MONGODB_URI). */
   embeddedDatabaseUri: string | null;
+  /** With `--local-aws`: the demo customer's role and key in the local servers. */
+  demoCustomer: DemoCustomer | null;
   /** Stops accepting requests, finishes what runs, and releases every resource. */
   close(): Promise<void>;
 }
@@ -128,6 +136,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (seeded.adminCreated) {
         firstAdmin = { email: seeded.adminEmail, generatedPassword: seeded.generatedPassword };
       }
+    }
+    let demoCustomer: DemoCustomer | null = null;
+    if (options.embedded === true && config.BYOK_LOCAL_AWS) {
+      const workspace = await tenancy.directory.getWorkspace(demoIds.workspace);
+      demoCustomer = await ensureDemoCustomer({
+        serviceRoleArn: config.BYOK_SERVICE_ROLE_ARN,
+        externalId: workspace.externalId,
+        region: localAwsRegion,
+      });
     }
 
     // Sealing.
@@ -247,6 +264,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       firstAdmin,
       embeddedDatabase,
       embeddedDatabaseUri: embeddedDatabase === null ? null : (mongoUri ?? null),
+      demoCustomer,
       close: cleanup,
     };
   } catch (error) {
