@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { DataOwner, Provenance, Sealer, SealScope } from '../../sealing/types.js';
+import { isDuplicateKey } from '../../store/database.js';
 import { acknowledgedWrites, recordIdOf } from '../plugin/owner.js';
 
 /** A user id and password as entered or expected. */
@@ -86,19 +87,21 @@ export class ValidationProfiles {
     const json = Buffer.from(JSON.stringify(parsed.data), 'utf8');
     const sealed = await this.sealer.seal(scopeOf(app, _id), json);
     json.fill(0);
-    await this.profiles.updateOne(
-      { _id },
-      {
-        $set: {
-          tenantId: app.tenantId,
-          appId: app.appId,
-          updatedAt: new Date(this.clock.now()),
-          provenance: sealed.provenance,
-          envelope: new Binary(sealed.envelope),
-        },
-      },
-      { upsert: true },
-    );
+    const fields = {
+      tenantId: app.tenantId,
+      appId: app.appId,
+      updatedAt: new Date(this.clock.now()),
+      provenance: sealed.provenance,
+      envelope: new Binary(sealed.envelope),
+    };
+    // Every write sets all fields, so of concurrent sets one is left whole: the last.
+    try {
+      await this.profiles.updateOne({ _id }, { $set: fields }, { upsert: true });
+    } catch (error) {
+      // Concurrent first sets: FerretDB refuses all upserts but one; the others overwrite it.
+      if (!isDuplicateKey(error)) throw error;
+      await this.profiles.updateOne({ _id }, { $set: fields });
+    }
   }
 
   /**
