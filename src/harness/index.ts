@@ -1,7 +1,8 @@
 /**
  * The validation harness: conversation scripts (`dialogs/*.json`) run against a bot in
- * process, with a report per step. The CLI's `byok harness run <script>` is a thin shell over
- * {@link loadDialogScript}, {@link runDialogScript} and {@link formatReport}.
+ * process, and the revocation drill, each reported step by step. The CLI's `byok harness run`
+ * and `byok harness revocation-drill` are thin shells over {@link runValidationScripts} and
+ * {@link runRevocationDrill}.
  */
 export {
   formatReport,
@@ -19,3 +20,22 @@ export {
   loadDialogScript,
   parseDialogScript,
 } from './dialog-script.js';
+export { DrillStepFailure, formatDuration } from './drill-steps.js';
+export { customerKeySwitch, type KeySwitch } from './key-switch.js';
+export {
+  type DrillMeasurements,
+  type DrillReport,
+  type DrillTime,
+  manualDrillTime,
+  realDrillTime,
+  type RevocationDrillOptions,
+  runRevocationDrill,
+} from './revocation-drill.js';
+export { openScratchServer, type ScratchEngine, type ScratchServer } from './scratch-database.js';
+export {
+  defaultScriptPaths,
+  loadDialogScripts,
+  runValidationScripts,
+  type ValidationRun,
+  type ValidationRunOptions,
+} from './validation-run.js';
