@@ -262,11 +262,9 @@ export async function runRevocationDrill(options: RevocationDrillOptions): Promi
         const restoredAt = time.now();
         for (;;) {
           const elapsed = time.now() - restoredAt;
+          let same: boolean;
           try {
-            if (await opens()) {
-              m.recoveredAfterMs = elapsed;
-              return `records open again ${formatDuration(elapsed)} after access was restored`;
-            }
+            same = await opens();
           } catch (error) {
             if (elapsed >= recoveryTimeoutMs) {
               return fail(
@@ -274,8 +272,12 @@ export async function runRevocationDrill(options: RevocationDrillOptions): Promi
                   `${formatDuration(elapsed)} after access was restored`,
               );
             }
+            await time.wait(pollEveryMs);
+            continue;
           }
-          await time.wait(pollEveryMs);
+          if (!same) return fail('the probe opened to a different value');
+          m.recoveredAfterMs = elapsed;
+          return `records open again ${formatDuration(elapsed)} after access was restored`;
         }
       },
     },

@@ -141,6 +141,26 @@ describe('runRevocationDrill', () => {
     });
   });
 
+  describe('when restore() does not give access back', () => {
+    it('fails the recovery step with the code records still fail with', async () => {
+      const key = await enforcedKey();
+
+      const { report } = await drill(key, {
+        revoke: () => disableCustomerKey(key.cmkArn),
+        restore: () => Promise.resolve(),
+      });
+      await enableCustomerKey(key.cmkArn);
+
+      expect(step(report, 'access-lost')?.status).toBe('passed');
+      expect(step(report, 'recovered')).toMatchObject({
+        status: 'failed',
+        detail: 'records still fail with KEY_DISABLED 5 min after access was restored',
+      });
+      expect(report.measurements.recoveredAfterMs).toBeNull();
+      expect(step(report, 'health-restored')?.status).toBe('skipped');
+    });
+  });
+
   describe('when access is lost with another code than expected', () => {
     it('fails that step and enables the key again before reporting', async () => {
       const key = await enforcedKey();
