@@ -28,7 +28,7 @@ function keyList(keys: readonly KeyUse[]): SafeHtml {
 }
 
 /** A badge for a readability result; the failure code is shown, never any content. */
-export function readableBadge(check: ReadabilityCheck | null): SafeHtml {
+function readableBadge(check: ReadabilityCheck | null): SafeHtml {
   if (check === null)
     return html`<span class="badge muted" data-readable="unchecked">Not checked</span>`;
   const code = check.code === null ? '' : ` (${check.code})`;
