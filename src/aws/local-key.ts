@@ -9,19 +9,13 @@
  * no concern here: the master key wraps one data key per tenant, app and key, plus rewraps,
  * many orders of magnitude fewer.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  createSecretKey,
-  type KeyObject,
-  randomBytes,
-} from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { ByokError, decryptFailed, ErrorCode } from '../base/errors.js';
+import { gcmOpen, gcmSealInto, gcmTagBytes } from '../crypto/gcm.js';
 import {
   type EncryptionContext,
   type GeneratedDataKey,
@@ -32,7 +26,7 @@ import {
 
 const wrapVersion = 1;
 const nonceBytes = 12;
-const tagBytes = 16;
+const tagBytes = gcmTagBytes;
 const dataKeyBytes = 32;
 const wrappedBytes = 1 + nonceBytes + dataKeyBytes + tagBytes;
 const aadDomain = Buffer.from('byok-harness/local-wrap', 'ascii');
@@ -104,12 +98,7 @@ export class LocalKeyProvider implements KeyProvider {
     out[0] = wrapVersion;
     const nonce = randomBytes(nonceBytes);
     nonce.copy(out, 1);
-    const cipher = createCipheriv('aes-256-gcm', this.masterKey, nonce);
-    cipher.setAAD(this.aadFor(context));
-    let at = 1 + nonceBytes;
-    at += cipher.update(plaintext).copy(out, at);
-    at += cipher.final().copy(out, at);
-    cipher.getAuthTag().copy(out, at);
+    gcmSealInto(this.masterKey, nonce, this.aadFor(context), plaintext, out, 1 + nonceBytes);
     return out;
   }
 
@@ -118,27 +107,13 @@ export class LocalKeyProvider implements KeyProvider {
       throw decryptFailed();
     }
 
-    const aad = this.aadFor(context);
-    try {
-      const decipher = createDecipheriv(
-        'aes-256-gcm',
-        this.masterKey,
-        wrapped.subarray(1, 1 + nonceBytes),
-        { authTagLength: tagBytes },
-      );
-      decipher.setAAD(aad);
-      decipher.setAuthTag(wrapped.subarray(wrappedBytes - tagBytes));
-      const plaintext = decipher.update(wrapped.subarray(1 + nonceBytes, wrappedBytes - tagBytes));
-      try {
-        decipher.final();
-      } catch (error) {
-        plaintext.fill(0);
-        throw error;
-      }
-      return plaintext;
-    } catch (error) {
-      throw decryptFailed(error);
-    }
+    return gcmOpen(
+      this.masterKey,
+      wrapped.subarray(1, 1 + nonceBytes),
+      this.aadFor(context),
+      wrapped.subarray(1 + nonceBytes, wrappedBytes - tagBytes),
+      wrapped.subarray(wrappedBytes - tagBytes),
+    );
   }
 
   /**

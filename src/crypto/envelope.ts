@@ -20,16 +20,11 @@
  * (ENVELOPE_VERSION_UNSUPPORTED), then authentication, where every failure is the one opaque
  * DECRYPT_FAILED so a caller learns nothing about which byte was wrong.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  randomBytes,
-  randomFillSync,
-} from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 
 import { ByokError, decryptFailed, ErrorCode } from '../base/errors.js';
 import { describeType, encodeAad, type RecordContext } from './aad.js';
+import { gcmOpen, gcmSealInto, gcmTagBytes } from './gcm.js';
 
 /** The format version this module writes. */
 export const envelopeVersion = 1;
@@ -37,7 +32,7 @@ export const envelopeVersion = 1;
 const dekIdBytes = 16;
 const saltBytes = 32;
 const nonceBytes = 12;
-const tagBytes = 16;
+const tagBytes = gcmTagBytes;
 const keyBytes = 32;
 const saltAt = 1 + dekIdBytes;
 const nonceAt = saltAt + saltBytes;
@@ -93,13 +88,18 @@ export function sealValue(dataKey: DataKey, context: RecordContext, plaintext: U
   const aad = encodeAad(envelopeVersion, dataKey.id, context, header);
 
   const subkey = deriveSubkey(dataKey.key, out.subarray(saltAt, nonceAt));
-  const cipher = createCipheriv('aes-256-gcm', subkey, out.subarray(nonceAt, envelopeHeaderBytes));
-  subkey.fill(0);
-  cipher.setAAD(aad);
-  let at = envelopeHeaderBytes;
-  at += cipher.update(plaintext).copy(out, at);
-  at += cipher.final().copy(out, at);
-  cipher.getAuthTag().copy(out, at);
+  try {
+    gcmSealInto(
+      subkey,
+      out.subarray(nonceAt, envelopeHeaderBytes),
+      aad,
+      plaintext,
+      out,
+      envelopeHeaderBytes,
+    );
+  } finally {
+    subkey.fill(0);
+  }
   return out;
 }
 
@@ -125,25 +125,13 @@ export function openValue(dataKey: DataKey, context: RecordContext, envelope: Ui
   );
   const subkey = deriveSubkey(dataKey.key, bytes.subarray(saltAt, nonceAt));
   try {
-    const decipher = createDecipheriv(
-      'aes-256-gcm',
+    return gcmOpen(
       subkey,
       bytes.subarray(nonceAt, envelopeHeaderBytes),
-      { authTagLength: tagBytes },
+      aad,
+      bytes.subarray(envelopeHeaderBytes, tagAt),
+      bytes.subarray(tagAt),
     );
-    decipher.setAAD(aad);
-    decipher.setAuthTag(bytes.subarray(tagAt));
-    const plaintext = decipher.update(bytes.subarray(envelopeHeaderBytes, tagAt));
-    try {
-      decipher.final();
-    } catch (error) {
-      // The unauthenticated output must not escape, not even in memory we no longer track.
-      plaintext.fill(0);
-      throw error;
-    }
-    return plaintext;
-  } catch (error) {
-    throw decryptFailed(error);
   } finally {
     subkey.fill(0);
   }

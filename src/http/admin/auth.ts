@@ -83,7 +83,8 @@ export function sessionCookie(token: string, maxAgeMs: number, secure: boolean):
   return parts.join('; ');
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+/** The value of cookie `name` in a `Cookie` header, if present. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -21,7 +21,7 @@ import type { KeyServices } from '../../keys/index.js';
 import { utcToday } from '../../keys/model.js';
 import type { AdminPrincipal, Tenancy } from '../../tenancy/index.js';
 import { idSchema, parseInput } from '../../tenancy/validation.js';
-import { sessionCookieName } from '../admin/auth.js';
+import { readCookie, sessionCookieName } from '../admin/auth.js';
 import { errorBody, httpStatusOf } from '../errors.js';
 import { html, layout, type SafeHtml } from './html.js';
 import { newKeyPage } from './pages/key-new.js';
@@ -247,13 +247,4 @@ function noticeOf(req: Request): string | null {
   const query = pageQuery.safeParse(req.query);
   const key = query.success ? query.data.notice : undefined;
   return key === undefined ? null : (notices[key] ?? null);
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
