@@ -111,5 +111,11 @@ export async function rewrapDataKeys(options: RewrapOptions): Promise<RewrapProg
     }
     await options.onProgress?.({ ...progress });
   }
+
+  // The total was counted before paging. Keys another run moved meanwhile never reached this
+  // run's pages: they were skipped here. Keys wrapped by the old key after the count raise it.
+  const accounted = progress.moved + progress.skipped + progress.failed;
+  if (accounted < progress.total) progress.skipped += progress.total - accounted;
+  else progress.total = accounted;
   return progress;
 }
