@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import { ChatAnalytics } from '../analytics/index.js';
 import { type Clock, systemClock } from '../base/clock.js';
 import type { Config } from '../base/config.js';
+import { ByokError, ErrorCode } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { createBotAdapter } from '../bot/adapter.js';
 import type { ResumeConversation } from '../bot/auth-links/resume.js';
@@ -83,7 +84,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const clock = options.clock ?? systemClock;
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
-    for (const step of cleanups.reverse()) {
+    // Taken out as they run, so a second close() has nothing left to do.
+    for (let step = cleanups.pop(); step !== undefined; step = cleanups.pop()) {
       try {
         await step();
       } catch (error) {
@@ -99,7 +101,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     let embeddedDatabase: LocalServices['database'] | null = null;
     if (mongoUri === undefined) {
       if (options.embedded !== true) {
-        throw new Error('MONGODB_URI is not set (or start with --embedded)');
+        throw new ByokError(
+          ErrorCode.ConfigInvalid,
+          'MONGODB_URI is not set: point it at a MongoDB, or start with --embedded',
+        );
       }
       const embeddedDb = await startEmbeddedDatabase(config.BYOK_DATA_DIR);
       cleanups.push(() => embeddedDb.stop());
