@@ -20,7 +20,7 @@ import { registerServeCommand } from './serve.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Builds the `byok` program with every command registered. */
-export function createProgram(): Command {
+function createProgram(): Command {
   const program = new Command('byok')
     .description('Bring Your Own Key for bot platforms: host, Enterprise Key and customer tools')
     .showHelpAfterError();
