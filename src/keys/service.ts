@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 import type { Clock } from '../base/clock.js';
 import { isByokError } from '../base/errors.js';
-import type { TenancyDirectory } from '../tenancy/directory.js';
+import type { TenancyDirectory, Workspace } from '../tenancy/directory.js';
 import { randomId } from '../tenancy/ids.js';
 import { nameSchema, parseInput } from '../tenancy/validation.js';
 import { type Actor, AuditAction, type AuditLog } from './audit.js';
@@ -75,7 +75,9 @@ export class KeyConfigService {
   /** The configurations of a workspace. */
   async list(workspaceId: string): Promise<KeyConfig[]> {
     const docs = await this.deps.store.list(workspaceId);
-    return Promise.all(docs.map((doc) => this.view(doc)));
+    if (docs.length === 0) return [];
+    const workspace = await this.deps.directory.getWorkspace(workspaceId);
+    return docs.map((doc) => this.shape(doc, workspace));
   }
 
   /** One configuration, or `NOT_FOUND`. */
@@ -89,7 +91,7 @@ export class KeyConfigService {
     const { cmk, roleArn } = checkArns(body.cmkArn, body.roleArn);
     const now = this.deps.clock.now();
     checkEnforcementDate(body.enforcementDate, now);
-    await this.deps.directory.getWorkspace(workspaceId);
+    const workspace = await this.deps.directory.getWorkspace(workspaceId);
 
     const doc: KeyConfigDoc = {
       _id: randomId('key'),
@@ -126,7 +128,7 @@ export class KeyConfigService {
       },
     });
     this.deps.onChange(workspaceId);
-    return this.view(doc);
+    return this.shape(doc, workspace);
   }
 
   /**
@@ -221,7 +223,7 @@ export class KeyConfigService {
       })),
     });
     this.deps.onChange(workspaceId);
-    return this.view(next);
+    return this.shape(next, workspace);
   }
 
   /** Schedules the configuration: from its enforcement date, selected apps and bots use it. */
@@ -264,7 +266,10 @@ export class KeyConfigService {
 
   /** Shapes a document for admins, with the workspace's external ID. */
   async view(doc: KeyConfigDoc): Promise<KeyConfig> {
-    const workspace = await this.deps.directory.getWorkspace(doc.workspaceId);
+    return this.shape(doc, await this.deps.directory.getWorkspace(doc.workspaceId));
+  }
+
+  private shape(doc: KeyConfigDoc, workspace: Pick<Workspace, 'externalId'>): KeyConfig {
     return toKeyConfig(doc, this.deps.clock.now(), {
       externalId: workspace.externalId,
       serviceRoleArn: this.deps.serviceRoleArn,
