@@ -12,11 +12,12 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { Binary, type Collection, type Db, MongoServerError } from 'mongodb';
+import { Binary, type Collection, type Db } from 'mongodb';
 
 import type { Clock } from '../../base/clock.js';
 import { ByokError, ErrorCode, Fault, isByokError } from '../../base/errors.js';
 import type { DataOwner, Provenance, Sealed, Sealer, SealScope } from '../../sealing/types.js';
+import { isDuplicateKey } from '../../store/database.js';
 
 /** Who sent an activity: the user through the channel, or the bot through the connector. */
 export const Direction = { FromUser: 'in', FromBot: 'out' } as const;
@@ -293,8 +294,4 @@ function isKeyUnavailable(error: unknown): error is ByokError {
   return (
     isByokError(error) && (error.fault === Fault.TenantConfig || error.fault === Fault.Dependency)
   );
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
 }
