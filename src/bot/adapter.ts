@@ -29,6 +29,7 @@ import { ByokError, ErrorCode, isByokError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { DataOwner } from '../sealing/types.js';
 import { HostAwareAuthentication, type HostChannel } from './directline/host-channel.js';
+import { ownerFields } from './plugin/owner.js';
 
 export type { HostChannel } from './directline/host-channel.js';
 
@@ -94,7 +95,7 @@ export class HostAdapter extends CloudAdapter {
       if (!(error instanceof AuthenticationError)) throw error;
       throw new ByokError(ErrorCode.Unauthenticated, 'the channel token was not accepted');
     }
-    return currentOwner.run(ownerOf(target), () =>
+    return currentOwner.run(ownerFields(target), () =>
       this.processActivity(authenticated, activity, (context) => target.bot.run(context)),
     );
   }
@@ -111,7 +112,7 @@ export class HostAdapter extends CloudAdapter {
       claimsIdentity,
       connectorFactory: this.#auth.createConnectorFactory(claimsIdentity),
     };
-    await currentOwner.run(ownerOf(target), () =>
+    await currentOwner.run(ownerFields(target), () =>
       this.processActivity(authenticated, activity, (context) => target.bot.run(context)),
     );
   }
@@ -125,7 +126,7 @@ export class HostAdapter extends CloudAdapter {
     reference: Partial<ConversationReference>,
     logic: (context: TurnContext) => Promise<void>,
   ): Promise<void> {
-    await currentOwner.run(ownerOf(owner), () =>
+    await currentOwner.run(ownerFields(owner), () =>
       this.continueConversationAsync(this.appId, reference, logic),
     );
   }
@@ -206,10 +207,6 @@ const dateFields = [
   ['localTimestamp', 'rawLocalTimestamp'],
   ['expiration', 'rawExpiration'],
 ] as const;
-
-function ownerOf(owner: Required<DataOwner>): Required<DataOwner> {
-  return { tenantId: owner.tenantId, appId: owner.appId, botId: owner.botId };
-}
 
 function errorCode(error: unknown): string {
   return isByokError(error) ? error.code : ErrorCode.Internal;

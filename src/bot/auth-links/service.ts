@@ -19,7 +19,7 @@ import {
   SealingFailureCounter,
   SealingFailureHandler,
 } from '../plugin/failures.js';
-import type { BotOwner } from '../plugin/owner.js';
+import { type BotOwner, ownerFields } from '../plugin/owner.js';
 import {
   credentialsScope,
   type IssuedLink,
@@ -192,7 +192,7 @@ export class BasicAuthService {
 
     const result: LinkResult = {
       linkId: link._id,
-      owner: ownerOf(link),
+      owner: ownerFields(link),
       outcome: LinkOutcome.Succeeded,
     };
     await this.resumeFor(link, result, resume);
@@ -258,7 +258,7 @@ export class BasicAuthService {
     keyConfigId?: string | null,
   ): Promise<void> {
     const failures = new SealingFailureHandler({
-      owner: ownerOf(owner),
+      owner: ownerFields(owner),
       logger: this.logger,
       onKeyFailure: this.onKeyFailure,
       counter: this.counter,
@@ -279,8 +279,4 @@ export class BasicAuthService {
     const now = await this.store.find(linkId);
     return { status: now?.state === LinkState.Used ? 'used' : 'expired' };
   }
-}
-
-function ownerOf(owner: BotOwner): BotOwner {
-  return { tenantId: owner.tenantId, appId: owner.appId, botId: owner.botId };
 }
