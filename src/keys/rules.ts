@@ -82,10 +82,20 @@ export function checkArns(cmkArn: unknown, roleArn: unknown): { cmk: KmsKeyArn; 
 /** Refuses a stale `version`. */
 export function checkVersion(doc: KeyConfigDoc, expected: number | undefined): void {
   if (expected === undefined || expected === doc.version) return;
-  throw new ByokError(
+  throw staleVersion(doc.version);
+}
+
+/** The refusal of a change based on a version that is no longer the stored one. */
+export function staleVersion(currentVersion?: number): ByokError {
+  return new ByokError(
     ErrorCode.Conflict,
     'the key configuration was changed by someone else in the meantime; reload it and try again',
-    { details: { reason: 'version_mismatch', currentVersion: doc.version } },
+    {
+      details: {
+        reason: 'version_mismatch',
+        ...(currentVersion === undefined ? {} : { currentVersion }),
+      },
+    },
   );
 }
 

@@ -15,6 +15,7 @@ import { systemClock } from '../base/clock.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
 import { isDuplicateKey } from '../store/database.js';
 import { type KeyConfigDoc, KeyPhase } from './model.js';
+import { staleVersion } from './rules.js';
 
 interface VersionClaimDoc {
   /** `<configuration id>#<version>`. */
@@ -178,14 +179,6 @@ export class KeyConfigStore {
   async releaseActive(workspaceId: string, keyConfigId: string): Promise<void> {
     await this.claims.deleteOne({ _id: workspaceId, keyConfigId });
   }
-}
-
-function staleVersion(): ByokError {
-  return new ByokError(
-    ErrorCode.Conflict,
-    'the key configuration was changed by someone else in the meantime; reload it and try again',
-    { details: { reason: 'version_mismatch' } },
-  );
 }
 
 function anotherActive(name?: string): ByokError {
