@@ -10,6 +10,27 @@ import { ByokError, ErrorCode } from '../base/errors.js';
 export const partitions = ['aws', 'aws-cn', 'aws-us-gov'] as const;
 export type Partition = (typeof partitions)[number];
 
+/** The partition a region belongs to. */
+export function partitionOfRegion(region: string): Partition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * The partition and account of an ARN that was validated already or came from AWS, without
+ * checking it again: enough to name other resources of the same account.
+ */
+export function arnAccount(arn: string): { partition: string; accountId: string } {
+  const [, partition = '', , , accountId = ''] = arn.split(':');
+  return { partition, accountId };
+}
+
+/** The ARN of an IAM resource of an account: `root`, `role/<name>` or `policy/<name>`. */
+export function iamArn(partition: string, accountId: string, resource: string): string {
+  return `arn:${partition}:iam::${accountId}:${resource}`;
+}
+
 /** Parts of a KMS key ARN. */
 export interface KmsKeyArn {
   /** The ARN as given (already validated). */
@@ -32,14 +53,23 @@ export interface IamRoleArn {
   path: string;
 }
 
+/**
+ * The shapes of the ARN parts, shared with the policy generator's input schemas so a document
+ * is never generated for a key or role that a key configuration would refuse.
+ */
+export const arnPartPatterns = {
+  /** Exactly 12 digits. */
+  accountId: /^\d{12}$/,
+  /** us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-iso-east-1. */
+  region: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+  /** A lowercase UUID, or a multi-Region key id `mrk-` and 32 hex digits. */
+  keyId: /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+  /** IAM's character set, 1-64 characters. */
+  roleName: /^[\w+=,.@-]{1,64}$/,
+} as const;
+
 /** Longest ARN AWS accepts anywhere. */
 const maxArnLength = 2048;
-const accountPattern = /^\d{12}$/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const multiRegionPattern = /^mrk-[0-9a-f]{32}$/;
-/** Region shapes: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-iso-east-1. */
-const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
 const pathSegmentPattern = /^[\w+=,.@-]+$/;
 const maxPathLength = 512;
 
@@ -72,8 +102,7 @@ export function parseKmsKeyArn(value: unknown): KmsKeyArn {
   if (keyId === undefined) {
     throw invalid('KMS key', 'resource', "the resource must be 'key/<key id>'");
   }
-  const multiRegion = multiRegionPattern.test(keyId);
-  if (!multiRegion && !uuidPattern.test(keyId)) {
+  if (!arnPartPatterns.keyId.test(keyId)) {
     throw invalid(
       'KMS key',
       'resource',
@@ -81,6 +110,7 @@ export function parseKmsKeyArn(value: unknown): KmsKeyArn {
     );
   }
 
+  const multiRegion = keyId.startsWith('mrk-');
   return { arn: parts.join(':'), partition, region, accountId, keyId, multiRegion };
 }
 
@@ -107,7 +137,7 @@ export function parseIamRoleArn(value: unknown): IamRoleArn {
   }
   const segments = resource.slice('role/'.length).split('/');
   const roleName = segments.pop() ?? '';
-  if (!roleNamePattern.test(roleName)) {
+  if (!arnPartPatterns.roleName.test(roleName)) {
     throw invalid(
       'IAM role',
       'resource',
@@ -158,20 +188,14 @@ function checkPartition(partition: string, what: string): asserts partition is P
 }
 
 function checkRegion(partition: Partition, region: string, what: string): void {
-  if (!regionPattern.test(region)) {
+  if (!arnPartPatterns.region.test(region)) {
     throw invalid(
       what,
       'region',
       `'${shown(region)}' is not an AWS region (expected a region such as us-east-1)`,
     );
   }
-  const expected =
-    partition === 'aws-cn' ? 'cn-' : partition === 'aws-us-gov' ? 'us-gov-' : undefined;
-  const belongs =
-    expected === undefined
-      ? !region.startsWith('cn-') && !region.startsWith('us-gov-')
-      : region.startsWith(expected);
-  if (!belongs) {
+  if (partitionOfRegion(region) !== partition) {
     throw invalid(
       what,
       'region',
@@ -181,7 +205,7 @@ function checkRegion(partition: Partition, region: string, what: string): void {
 }
 
 function checkAccount(accountId: string, what: string): void {
-  if (!accountPattern.test(accountId)) {
+  if (!arnPartPatterns.accountId.test(accountId)) {
     throw invalid(what, 'account', 'the account must be a 12-digit AWS account id');
   }
 }

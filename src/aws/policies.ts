@@ -8,7 +8,15 @@
 import { z } from 'zod';
 
 import { ByokError, ErrorCode } from '../base/errors.js';
-import { type Partition, partitions } from './arn.js';
+import {
+  arnAccount,
+  arnPartPatterns,
+  iamArn,
+  parseIamRoleArn,
+  type Partition,
+  partitionOfRegion,
+  partitions,
+} from './arn.js';
 
 /** The KMS actions the platform performs with a tenant's key, as written in the policies. */
 export const keyUserActions = [
@@ -32,38 +40,37 @@ export const defaultPolicyName = 'byok-key-access';
 const partitionSchema = z.enum(partitions);
 
 /** An AWS account id: exactly 12 digits. */
-export const accountIdSchema = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+export const accountIdSchema = z
+  .string()
+  .regex(arnPartPatterns.accountId, 'a 12-digit AWS account id');
 
 /** A region name such as us-east-1, eu-central-2, us-gov-west-1 or cn-north-1. */
 export const regionSchema = z
   .string()
-  .regex(/^[a-z]{2}(-[a-z]+){1,2}-\d{1,2}$/, 'an AWS region such as us-east-1');
+  .regex(arnPartPatterns.region, 'an AWS region such as us-east-1');
 
 /** A KMS key id: a UUID, or a multi-Region key id (mrk- and 32 hex digits). */
 export const keyIdSchema = z
   .string()
   .regex(
-    /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+    arnPartPatterns.keyId,
     'a KMS key id (a UUID such as 1234abcd-12ab-34cd-56ef-1234567890ab, or mrk- and 32 hex digits)',
   );
 
 /** An IAM role name without a path (IAM's character set, 1-64 characters). */
 export const roleNameSchema = z
   .string()
-  .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name: 1-64 letters, digits or +=,.@_-');
+  .regex(arnPartPatterns.roleName, 'an IAM role name: 1-64 letters, digits or +=,.@_-');
 
 /** An IAM customer managed policy name (1-128 characters). */
 export const policyNameSchema = z
   .string()
   .regex(/^[\w+=,.@-]{1,128}$/, 'an IAM policy name: 1-128 letters, digits or +=,.@_-');
 
-/** An IAM role ARN in any partition, with an optional path. */
+/** An IAM role ARN in any partition, with an optional path (the rules of `parseIamRoleArn`). */
 export const roleArnSchema = z
   .string()
-  .regex(
-    /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
-    'an IAM role ARN such as arn:aws:iam::111122223333:role/byok-role',
-  );
+  .refine(isIamRoleArn, 'an IAM role ARN such as arn:aws:iam::111122223333:role/byok-role');
 
 /** An STS external ID: 2-1224 characters of IAM's character set. */
 export const externalIdSchema = z
@@ -120,18 +127,6 @@ export interface GeneratedPolicies {
   keyPolicy: PolicyDocument;
 }
 
-/** The partition a region belongs to. */
-export function partitionOfRegion(region: string): Partition {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
-/** The partition named in an ARN (`arn:<partition>:...`). */
-export function partitionOfArn(arn: string): string {
-  return arn.split(':')[1] ?? '';
-}
-
 /**
  * Generates the policies for one role and key. Throws `BAD_INPUT` naming every wrong field;
  * the same input always gives the same documents, so they can be compared and diffed.
@@ -154,7 +149,7 @@ export function generatePolicies(input: PolicyInput): GeneratedPolicies {
       { details: { fields: ['partition', 'region'] } },
     );
   }
-  if (partitionOfArn(serviceRoleArn) !== partition) {
+  if (arnAccount(serviceRoleArn).partition !== partition) {
     throw new ByokError(
       ErrorCode.BadInput,
       `the platform service role must be in the ${partition} partition, like the key`,
@@ -163,7 +158,7 @@ export function generatePolicies(input: PolicyInput): GeneratedPolicies {
   }
 
   const keyArn = `arn:${partition}:kms:${region}:${accountId}:key/${keyId}`;
-  const roleArn = `arn:${partition}:iam::${accountId}:role/${roleName}`;
+  const roleArn = iamArn(partition, accountId, `role/${roleName}`);
   const keyPolicyStatement = keyUserStatement(roleArn);
 
   return {
@@ -230,7 +225,7 @@ export function rootAccountStatement(partition: string, accountId: string): Poli
   return {
     Sid: 'Enable IAM User Permissions',
     Effect: 'Allow',
-    Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+    Principal: { AWS: iamArn(partition, accountId, 'root') },
     Action: 'kms:*',
     Resource: '*',
   };
@@ -239,4 +234,13 @@ export function rootAccountStatement(partition: string, accountId: string): Poli
 /** Stable, paste-ready JSON: two-space indent, fixed key order, trailing newline. */
 export function policyJson(document: PolicyDocument | PolicyStatement): string {
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+function isIamRoleArn(value: string): boolean {
+  try {
+    parseIamRoleArn(value);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,7 +2,7 @@
  * The IAM side of the checklist: the permissions policy, its attachment to the role, and the
  * role's trust policy.
  */
-import { iamPolicyFor, partitionOfArn, requiredKmsCalls, trustPolicyFor } from '../aws/policies.js';
+import { iamPolicyFor, requiredKmsCalls, trustPolicyFor } from '../aws/policies.js';
 import { CheckId, type CheckResult, describeRefusals, unreadable } from './check-result.js';
 import type { Evidence, Expectations } from './evidence.js';
 import {
@@ -12,6 +12,7 @@ import {
   principalMatch,
   type Statement,
 } from './policy-document.js';
+import { managedPolicyArn } from './target.js';
 
 /** The named permissions policy allows the four KMS calls on the key. */
 export function checkPolicyAllowsKeyUse(expect: Expectations, evidence: Evidence): CheckResult {
@@ -60,7 +61,7 @@ export function checkPolicyAttached(expect: Expectations, evidence: Evidence): C
     };
   }
 
-  const fix = `Attach it: aws iam attach-role-policy --role-name ${expect.roleName} --policy-arn ${policyArn(expect)}`;
+  const fix = `Attach it: aws iam attach-role-policy --role-name ${expect.roleName} --policy-arn ${managedPolicyArn(expect.roleArn, expect.policyName)}`;
   if (!attached.ok) {
     return unreadable(id, title, 'the role’s policies could not be listed', attached, fix);
   }
@@ -78,11 +79,6 @@ export function checkPolicyAttached(expect: Expectations, evidence: Evidence): C
   const found =
     others.length === 0 ? 'the role has no policies' : `the role has only: ${others.join(', ')}`;
   return { id, title, status: 'fail', found, fix };
-}
-
-function policyArn(expect: Expectations): string {
-  const account = expect.roleArn.split(':')[4] ?? '';
-  return `arn:${partitionOfArn(expect.roleArn)}:iam::${account}:policy/${expect.policyName}`;
 }
 
 const assumeRole = 'sts:AssumeRole';

@@ -2,12 +2,8 @@
  * The KMS side of the checklist: the key policy's root account and role statements, the role
  * as a key user, and the key's state and type.
  */
-import {
-  keyUserStatement,
-  partitionOfArn,
-  requiredKmsCalls,
-  rootAccountStatement,
-} from '../aws/policies.js';
+import { arnAccount, iamArn } from '../aws/arn.js';
+import { keyUserStatement, requiredKmsCalls, rootAccountStatement } from '../aws/policies.js';
 import { CheckId, type CheckResult, unreadable } from './check-result.js';
 import { describeRefusals } from './check-result.js';
 import type { Evidence, Expectations } from './evidence.js';
@@ -20,9 +16,8 @@ const unreadableKeyPolicyFix = (keyArn: string) =>
 export function checkKeyPolicyRoot(expect: Expectations, evidence: Evidence): CheckResult {
   const id = CheckId.KeyPolicyRoot;
   const title = 'Key policy has the root account statement';
-  const partition = partitionOfArn(expect.keyArn);
-  const account = expect.keyArn.split(':')[4] ?? '';
-  const rootArn = `arn:${partition}:iam::${account}:root`;
+  const { partition, accountId: account } = arnAccount(expect.keyArn);
+  const rootArn = iamArn(partition, account, 'root');
   const snippet = rootAccountStatement(partition, account);
   const fetched = evidence.keyPolicy;
   if (!fetched.ok) {

@@ -31,7 +31,13 @@ import {
   type PermissionPolicy,
 } from './evidence.js';
 import { parsePolicy } from './policy-document.js';
-import { assumedRoleArn, expectationsFor, parseVerifyInput, type VerifyInput } from './target.js';
+import {
+  assumedRoleArn,
+  expectationsFor,
+  managedPolicyArn,
+  parseVerifyInput,
+  type VerifyInput,
+} from './target.js';
 
 /** The two read-only clients the collector uses; pass your own to control credentials. */
 export interface CustomerClients {
@@ -172,8 +178,7 @@ async function readPermissionPolicy(
     }));
   }
 
-  const [, partition, , , account] = roleArn.split(':');
-  const arn = listed?.arn ?? `arn:${partition ?? 'aws'}:iam::${account ?? ''}:policy/${name}`;
+  const arn = listed?.arn ?? managedPolicyArn(roleArn, name);
   const policy = await read(() => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
   if (!policy.ok) return policy;
   const versionId = policy.value.Policy?.DefaultVersionId ?? 'v1';

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 
+import { arnAccount, iamArn } from '../aws/arn.js';
 import { ByokError, ErrorCode } from '../base/errors.js';
 
 const oneOrMany = z.union([z.string(), z.array(z.string())]).transform((v) => [v].flat());
@@ -154,8 +155,8 @@ export function principalMatch(statement: Statement, arn: string): PrincipalMatc
   const principal = statement.principal;
   if (principal === undefined) return 'none';
 
-  const account = arn.split(':')[4] ?? '';
-  const rootArn = `arn:${arn.split(':')[1] ?? 'aws'}:iam::${account}:root`;
+  const { partition, accountId: account } = arnAccount(arn);
+  const rootArn = iamArn(partition, account, 'root');
   let match: PrincipalMatch = 'none';
   if (principal.any) match = 'anyone';
   else if (principal.aws.includes(arn)) match = 'named';

@@ -33,6 +33,7 @@ import {
   NotFoundException,
 } from '@aws-sdk/client-kms';
 
+import { arnAccount } from '../aws/arn.js';
 import {
   iamPolicyFor,
   keyUserStatement,
@@ -40,6 +41,7 @@ import {
   rootAccountStatement,
   trustPolicyFor,
 } from '../aws/policies.js';
+import { managedPolicyArn } from './target.js';
 
 /** Options of {@link provisionCustomer}; every name defaults to a fresh unique one. */
 export interface CustomerOptions {
@@ -92,9 +94,9 @@ export async function provisionCustomer(options: CustomerOptions): Promise<Provi
       new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy }),
     );
     const roleArn = required(role.Role?.Arn, 'CreateRole returned no role ARN');
-    const accountId = required(roleArn.split(':')[4], 'role ARN has no account');
-
-    const partition = required(roleArn.split(':')[1], 'role ARN has no partition');
+    const { partition, accountId } = arnAccount(roleArn);
+    required(accountId, 'role ARN has no account');
+    required(partition, 'role ARN has no partition');
     const keyPolicy = policyJson({
       Version: '2012-10-17',
       Id: 'byok-key-policy',
@@ -113,10 +115,10 @@ export async function provisionCustomer(options: CustomerOptions): Promise<Provi
     );
     const cmkArn = required(key.KeyMetadata?.Arn, 'CreateKey returned no key ARN');
     const keyId = required(key.KeyMetadata?.KeyId, 'CreateKey returned no key id');
-    const keyAccount = cmkArn.split(':')[4];
+    const keyAccount = arnAccount(cmkArn).accountId;
     if (keyAccount !== accountId) {
       throw new Error(
-        `local-kms account ${String(keyAccount)} differs from moto account ${accountId}: ` +
+        `local-kms account ${keyAccount} differs from moto account ${accountId}: ` +
           'start local-kms with KMS_ACCOUNT_ID and moto with MOTO_ACCOUNT_ID set to the same id',
       );
     }
@@ -202,8 +204,6 @@ export async function ensureDemoCustomer(options: {
         return required(role.Role?.Arn, 'GetRole returned no role ARN');
       },
     );
-    const accountId = required(roleArn.split(':')[4], 'role ARN has no account');
-    const partition = required(roleArn.split(':')[1], 'role ARN has no partition');
     const policyArn = await ignoreExisting(
       async () => {
         const document = policyJson(iamPolicyFor(existing));
@@ -212,7 +212,7 @@ export async function ensureDemoCustomer(options: {
         );
         return required(policy.Policy?.Arn, 'CreatePolicy returned no policy ARN');
       },
-      () => Promise.resolve(`arn:${partition}:iam::${accountId}:policy/${policyName}`),
+      () => Promise.resolve(managedPolicyArn(roleArn, policyName)),
     );
     await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
     return { roleArn, cmkArn: existing };

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { type KmsKeyArn, parseKmsKeyArn } from '../aws/arn.js';
+import { arnAccount, iamArn, type KmsKeyArn, parseKmsKeyArn } from '../aws/arn.js';
 import {
   defaultPolicyName,
   externalIdSchema,
@@ -59,7 +59,16 @@ export function parseVerifyInput(input: VerifyInput): VerifyTarget {
  */
 export function assumedRoleArn(target: VerifyTarget): string {
   const { partition, accountId } = target.key;
-  return `arn:${partition}:iam::${accountId}:role/${target.roleName}`;
+  return iamArn(partition, accountId, `role/${target.roleName}`);
+}
+
+/**
+ * The ARN of a customer managed policy at the root path of the role's account, where the
+ * set-up guide creates it; an attached policy elsewhere is found by its listed ARN instead.
+ */
+export function managedPolicyArn(roleArn: string, policyName: string): string {
+  const { partition, accountId } = arnAccount(roleArn);
+  return iamArn(partition, accountId, `policy/${policyName}`);
 }
 
 /** The expectations the checks compare the evidence with. */
