@@ -10,13 +10,7 @@ import { ByokError, ErrorCode } from '../../base/errors.js';
 import { loginSchema } from '../../tenancy/admins.js';
 import type { Tenancy } from '../../tenancy/index.js';
 import { parseInput } from '../../tenancy/validation.js';
-import {
-  LoginThrottle,
-  presentedToken,
-  principalOf,
-  sessionCookie,
-  sessionCookieName,
-} from './auth.js';
+import { LoginThrottle, presentedToken, principalOf, sessionCookie } from './auth.js';
 import { body } from './body.js';
 
 /** What the sign-in and workspace routes need. */
@@ -60,10 +54,7 @@ export function sessionRoutes(deps: TenancyRoutesDeps): Router {
   router.post('/logout', async (req, res) => {
     const presented = presentedToken(req);
     if (presented !== null) await deps.tenancy.accounts.logout(presented.token);
-    res.setHeader(
-      'Set-Cookie',
-      `${sessionCookieName}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`,
-    );
+    res.setHeader('Set-Cookie', sessionCookie('', 0, deps.secureCookie));
     res.status(204).end();
   });
 
