@@ -28,7 +28,7 @@ import {
   readHeader,
   sealValue,
 } from '../crypto/index.js';
-import { type ActiveSlot, DekState, type KeyVault } from '../store/key-vault.js';
+import { type ActiveSlot, DekState, type KeyVault, slotId } from '../store/key-vault.js';
 import type { KeyBinding, KeyResolver, Provenance, Sealed, Sealer, SealScope } from './types.js';
 
 /** The encryption context purpose of every data key this platform wraps. */
@@ -186,7 +186,7 @@ export class EnvelopeSealer implements Sealer {
       keyConfigId: binding.keyConfigId,
       keyRef: binding.provider.keyRef,
     };
-    const id = JSON.stringify([slot.tenantId, slot.appId, slot.keyConfigId, slot.keyRef]);
+    const id = slotId(slot);
     const remembered = this.activeDeks.get(id);
     if (remembered !== undefined && remembered.until > this.clock.now()) {
       return Promise.resolve(remembered.dekId);

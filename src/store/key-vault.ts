@@ -260,8 +260,11 @@ export class MongoKeyVault implements KeyVault {
   }
 }
 
-/** The id of a slot: a JSON array, so no id can run into the next. */
-function slotId(slot: ActiveSlot): string {
+/**
+ * The id of a slot: a JSON array, so no id can run into the next. The sealer keys its memory of
+ * active DEKs by the same id.
+ */
+export function slotId(slot: ActiveSlot): string {
   return JSON.stringify([slot.tenantId, slot.appId, slot.keyConfigId, slot.keyRef]);
 }
 
