@@ -248,9 +248,12 @@ function decodeKey(source: string, base64: string): Buffer {
     ? Buffer.from(base64, 'base64')
     : Buffer.alloc(0);
   if (key.length !== 32) {
+    // A key of the wrong length may still be most of the real one.
+    const received = key.length;
+    key.fill(0);
     throw new ByokError(
       ErrorCode.ConfigInvalid,
-      `local master key from ${source}: expected 32 bytes encoded as base64, received ${key.length} bytes`,
+      `local master key from ${source}: expected 32 bytes encoded as base64, received ${received} bytes`,
       { details: { source } },
     );
   }
