@@ -7,6 +7,7 @@
  */
 import { toByokError } from '../../base/errors.js';
 import { type Logger, silentLogger } from '../../base/log.js';
+import { ownerFields } from '../plugin/owner.js';
 import { LinkOutcome, type ResumeConversation } from './resume.js';
 import type { BasicAuthService } from './service.js';
 
@@ -70,7 +71,7 @@ export class LinkExpirySweeper {
     for (const link of expired) {
       const result = {
         linkId: link._id,
-        owner: { tenantId: link.tenantId, appId: link.appId, botId: link.botId },
+        owner: ownerFields(link),
         outcome: LinkOutcome.Expired,
       };
       await service.resumeFor(link, result, resume);
