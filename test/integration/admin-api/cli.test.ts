@@ -39,6 +39,24 @@ describe('admin CLI commands', () => {
     return { code, out: out === '' ? undefined : JSON.parse(out), err };
   }
 
+  /** `byok key create` in a workspace, enforced from tomorrow. */
+  function createKey(workspaceId: string, name: string, cmkArn: string, roleArn: string) {
+    return byok(
+      'key',
+      'create',
+      '--workspace',
+      workspaceId,
+      '--name',
+      name,
+      '--cmk-arn',
+      cmkArn,
+      '--role-arn',
+      roleArn,
+      '--enforcement-date',
+      dayPlus(1),
+    );
+  }
+
   describe('when an operator sets up a workspace and its key from the command line', () => {
     it('creates, tests, selects, proceeds and reports status through the same rules as the API', async () => {
       const workspace = (await byok('workspace', 'create', '--name', 'CLI workspace'))
@@ -69,39 +87,17 @@ describe('admin CLI commands', () => {
       });
 
       expect(admin.out.generatedPassword).toMatch(/^[0-9A-Za-z]{24}$/);
-      const bad = await byok(
-        'key',
-        'create',
-        '--workspace',
+      const bad = await createKey(
         workspace.id,
-        '--name',
         'k',
-        '--cmk-arn',
         'arn:aws:kms:us-east-1:1:key/x',
-        '--role-arn',
         customer.roleArn,
-        '--enforcement-date',
-        dayPlus(1),
       );
       expect([bad.code, bad.out]).toEqual([2, undefined]);
       expect(bad.err).toMatch(/^byok key create: invalid KMS key ARN/);
 
-      const key = (
-        await byok(
-          'key',
-          'create',
-          '--workspace',
-          workspace.id,
-          '--name',
-          'CLI key',
-          '--cmk-arn',
-          customer.cmkArn,
-          '--role-arn',
-          customer.roleArn,
-          '--enforcement-date',
-          dayPlus(1),
-        )
-      ).out as KeyConfig;
+      const key = (await createKey(workspace.id, 'CLI key', customer.cmkArn, customer.roleArn))
+        .out as KeyConfig;
       const tested = await byok('key', 'test', '--workspace', workspace.id, '--key', key.id);
       const selected = await byok(
         'key',
@@ -159,22 +155,8 @@ describe('admin CLI commands', () => {
         externalId: workspace.externalId,
       });
       platform.faults.script('sts', 'AssumeRole', { error: 'AccessDenied' });
-      const key = (
-        await byok(
-          'key',
-          'create',
-          '--workspace',
-          workspace.id,
-          '--name',
-          'k',
-          '--cmk-arn',
-          customer.cmkArn,
-          '--role-arn',
-          customer.roleArn,
-          '--enforcement-date',
-          dayPlus(1),
-        )
-      ).out as KeyConfig;
+      const key = (await createKey(workspace.id, 'k', customer.cmkArn, customer.roleArn))
+        .out as KeyConfig;
 
       const tested = await byok('key', 'test', '--workspace', workspace.id, '--key', key.id);
       const admin = await byok(
