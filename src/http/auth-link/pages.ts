@@ -5,6 +5,8 @@
  */
 import type { Response } from 'express';
 
+import { html } from '../console/html.js';
+
 /** A page: status, title and the one message it says. */
 export interface Page {
   status: number;
@@ -12,30 +14,29 @@ export interface Page {
   message: string;
 }
 
-const escapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => escapes[c] ?? c);
-}
+const viewport = html`<meta name="viewport" content="width=device-width, initial-scale=1" />`;
 
 /** Sends `page` as HTML. */
 export function sendPage(res: Response, page: Page): void {
+  const head = html`<meta charset="utf-8" />${viewport}<title>${page.title}</title>`;
+  const main = html`<main>
+    <h1>${page.title}</h1>
+    <p id="message">${page.message}</p>
+  </main>`;
   res
     .status(page.status)
     .set('Cache-Control', 'no-store')
     .type('html')
     .send(
-      '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
-        '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-        `<title>${escapeHtml(page.title)}</title></head>` +
-        `<body><main><h1>${escapeHtml(page.title)}</h1>` +
-        `<p id="message">${escapeHtml(page.message)}</p></main></body></html>`,
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            ${head}
+          </head>
+          <body>
+            ${main}
+          </body>
+        </html>`.value,
     );
 }
 
