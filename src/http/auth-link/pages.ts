@@ -5,6 +5,7 @@
  */
 import type { Response } from 'express';
 
+import { validationTrigger } from '../../bot/messages.js';
 import { html } from '../console/html.js';
 
 /** A page: status, title and the one message it says. */
@@ -40,7 +41,7 @@ export function sendPage(res: Response, page: Page): void {
     );
 }
 
-const askAgain = 'Go back to the chat and type BasicAuthValidationDialog to get a new link.';
+const askAgain = `Go back to the chat and type ${validationTrigger} to get a new link.`;
 
 /** The pages, by what happened. */
 export const pages = {
