@@ -35,6 +35,8 @@ export interface AdminApi {
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   /** Signs in through the API and returns the bearer token. */
   login(email: string, password: string): Promise<string>;
+  /** Creates an admin of `workspaceId`, signs them in and returns the bearer token. */
+  signIn(workspaceId: string, email: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,13 +78,20 @@ export async function startAdminApi(platform: Platform): Promise<AdminApi> {
     };
   };
 
+  const login = async (email: string, password: string): Promise<string> => {
+    const result = await call('POST', '/login', { body: { email, password } });
+    if (result.status !== 200) throw new Error(`login failed: ${result.status}`);
+    return result.body.token as string;
+  };
+
   return {
     base,
     call,
-    login: async (email, password) => {
-      const result = await call('POST', '/login', { body: { email, password } });
-      if (result.status !== 200) throw new Error(`login failed: ${result.status}`);
-      return result.body.token as string;
+    login,
+    signIn: async (workspaceId, email) => {
+      const password = 'a sufficiently long password';
+      await platform.tenancy.accounts.createAdmin(workspaceId, { email, password });
+      return login(email, password);
     },
     close: async () => {
       server.closeAllConnections();

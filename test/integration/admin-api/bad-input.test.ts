@@ -9,7 +9,6 @@ import {
 } from '../keys/harness.js';
 import { type AdminApi, startAdminApi } from './api.js';
 
-const password = 'a sufficiently long password';
 const collections = [
   'workspaces',
   'apps',
@@ -34,11 +33,7 @@ describe('admin API input checks', () => {
     api = await startAdminApi(platform);
     setup = await workspaceWithCustomer(platform, 2);
     keyId = await scheduledKey(platform, setup.workspaceId, setup.customer, 3);
-    await platform.tenancy.accounts.createAdmin(setup.workspaceId, {
-      email: 'checker@example.com',
-      password,
-    });
-    token = await api.login('checker@example.com', password);
+    token = await api.signIn(setup.workspaceId, 'checker@example.com');
   });
   afterAll(async () => {
     await api.close();

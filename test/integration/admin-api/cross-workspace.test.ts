@@ -8,8 +8,6 @@ import {
 } from '../keys/harness.js';
 import { type AdminApi, startAdminApi } from './api.js';
 
-const password = 'a sufficiently long password';
-
 describe('admin API workspace isolation', () => {
   let platform: Platform;
   let api: AdminApi;
@@ -24,15 +22,7 @@ describe('admin API workspace isolation', () => {
     const setupB = await workspaceWithCustomer(platform, 1);
     a = { ...setupA, keyId: await scheduledKey(platform, setupA.workspaceId, setupA.customer, 3) };
     b = { ...setupB, keyId: await scheduledKey(platform, setupB.workspaceId, setupB.customer, 3) };
-    await platform.tenancy.accounts.createAdmin(a.workspaceId, {
-      email: 'admin-a@example.com',
-      password,
-    });
-    await platform.tenancy.accounts.createAdmin(b.workspaceId, {
-      email: 'admin-b@example.com',
-      password,
-    });
-    tokenA = await api.login('admin-a@example.com', password);
+    tokenA = await api.signIn(a.workspaceId, 'admin-a@example.com');
   });
   afterAll(async () => {
     await api.close();
