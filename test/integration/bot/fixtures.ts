@@ -185,14 +185,3 @@ export function rawStrings(value: unknown): string[] {
   if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(rawStrings);
   return [];
 }
-
-/** Every raw document of every collection of the database, as strings to search. */
-export async function dumpDatabase(world: BotWorld): Promise<string> {
-  const collections = await world.database.db.listCollections().toArray();
-  const parts: string[] = [];
-  for (const { name } of collections) {
-    const documents = await world.database.db.collection(name).find({}).toArray();
-    parts.push(...rawStrings(documents));
-  }
-  return parts.join('\n');
-}

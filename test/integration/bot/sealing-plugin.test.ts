@@ -9,7 +9,8 @@ import {
   transcriptCollections,
   unsavedTurnNotice,
 } from '../../../src/bot/index.js';
-import { type BotWorld, createBotWorld, dumpDatabase, rawStrings } from './fixtures.js';
+import { findPlaintext } from '../../support/plaintext-scan.js';
+import { type BotWorld, createBotWorld, rawStrings } from './fixtures.js';
 
 const owner = { tenantId: 'ws-plugin', appId: 'app-1', botId: 'bot-1' };
 let world: BotWorld;
@@ -301,7 +302,7 @@ describe('SealedTranscriptLogger', () => {
         world.provider.disabled = false;
       }
 
-      expect(await dumpDatabase(world)).not.toContain('octopus');
+      expect(await findPlaintext(world.database.db, ['octopus'])).toEqual([]);
       const raw = world.database.db.collection(transcriptCollections.activities);
       expect(await raw.countDocuments({ botId: 'bot-keyless' })).toBe(0);
       expect(plugin.failures.counter.byCode()).toMatchObject({ KEY_DISABLED: 1 });
