@@ -5,6 +5,7 @@ import { provisionCustomer } from '../../support/customer-aws.js';
 import {
   alice,
   dayPlus,
+  draftKey,
   type Platform,
   scheduledKey,
   serviceRoleArn,
@@ -144,12 +145,7 @@ describe('enforcement-date rules', () => {
 
     it('refuses to proceed when the date passed while the configuration waited', async () => {
       const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
-      const created = await platform.keys.configs.create(alice, workspaceId, {
-        name: 'Waiting',
-        cmkArn: customer.cmkArn,
-        roleArn: customer.roleArn,
-        enforcementDate: dayPlus(1),
-      });
+      const created = await draftKey(platform, workspaceId, customer, 1, 'Waiting');
       await platform.keys.configs.test(alice, workspaceId, created.id);
       platform.clock.set(startOfDay(dayPlus(2)));
 
@@ -163,12 +159,7 @@ describe('enforcement-date rules', () => {
   describe('when two admins change the same configuration at once', () => {
     it('applies exactly one change and refuses the other as a version conflict', async () => {
       const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
-      const created = await platform.keys.configs.create(alice, workspaceId, {
-        name: 'Shared',
-        cmkArn: customer.cmkArn,
-        roleArn: customer.roleArn,
-        enforcementDate: dayPlus(4),
-      });
+      const created = await draftKey(platform, workspaceId, customer, 4, 'Shared');
 
       const results = await Promise.allSettled([
         platform.keys.configs.update(alice, workspaceId, created.id, {
@@ -201,12 +192,7 @@ describe('enforcement-date rules', () => {
     it('is refused while the first is scheduled', async () => {
       const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
       await scheduledKey(platform, workspaceId, customer, 2);
-      const other = await platform.keys.configs.create(alice, workspaceId, {
-        name: 'Second',
-        cmkArn: customer.cmkArn,
-        roleArn: customer.roleArn,
-        enforcementDate: dayPlus(3),
-      });
+      const other = await draftKey(platform, workspaceId, customer, 3, 'Second');
       await platform.keys.configs.test(alice, workspaceId, other.id);
 
       await expect(

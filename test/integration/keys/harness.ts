@@ -11,6 +11,7 @@ import { LocalKeyProvider } from '../../../src/aws/local-key.js';
 import { ManualClock, systemClock } from '../../../src/base/clock.js';
 import { silentLogger } from '../../../src/base/log.js';
 import type { Actor } from '../../../src/keys/audit.js';
+import type { KeyConfig } from '../../../src/keys/model.js';
 import { createKeysModule, type KeysModule } from '../../../src/keys/module.js';
 import type { RotationJob } from '../../../src/keys/rotation-jobs.js';
 import { defaultKeyBinding } from '../../../src/sealing/default-resolver.js';
@@ -154,6 +155,22 @@ export function dayPlus(days: number): string {
   return new Date(startTime + days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/** Creates a draft configuration of the customer's key and role, enforced from `dayPlus(days)`. */
+export function draftKey(
+  platform: Platform,
+  workspaceId: string,
+  customer: { cmkArn: string; roleArn: string },
+  days = 1,
+  name = 'Production key',
+): Promise<KeyConfig> {
+  return platform.keys.configs.create(alice, workspaceId, {
+    name,
+    cmkArn: customer.cmkArn,
+    roleArn: customer.roleArn,
+    enforcementDate: dayPlus(days),
+  });
+}
+
 /** Creates, tests and schedules a configuration enforced from `dayPlus(days)`. */
 export async function scheduledKey(
   platform: Platform,
@@ -162,12 +179,7 @@ export async function scheduledKey(
   days = 1,
 ): Promise<string> {
   const { configs } = platform.keys;
-  const created = await configs.create(alice, workspaceId, {
-    name: 'Production key',
-    cmkArn: customer.cmkArn,
-    roleArn: customer.roleArn,
-    enforcementDate: dayPlus(days),
-  });
+  const created = await draftKey(platform, workspaceId, customer, days);
   const tested = await configs.test(alice, workspaceId, created.id);
   if (!tested.lastTest?.passed)
     throw new Error(`test failed: ${JSON.stringify(tested.lastTest?.steps)}`);

@@ -5,6 +5,7 @@ import type { SealScope } from '../../../src/sealing/types.js';
 import { disableCustomerKey, provisionCustomer } from '../../support/customer-aws.js';
 import {
   alice,
+  draftKey,
   type Platform,
   scheduledKey,
   serviceRoleArn,
@@ -159,12 +160,7 @@ describe('key rotation', () => {
   describe('when the configuration was never proceeded', () => {
     it('refuses to rotate and points to changing the key instead', async () => {
       const { workspaceId, customer } = await workspaceWithCustomer(platform, 1);
-      const created = await platform.keys.configs.create(alice, workspaceId, {
-        name: 'Draft',
-        cmkArn: customer.cmkArn,
-        roleArn: customer.roleArn,
-        enforcementDate: '2026-04-01',
-      });
+      const created = await draftKey(platform, workspaceId, customer, 22, 'Draft');
 
       await expect(
         platform.keys.rotation.start(alice, workspaceId, created.id, { cmkArn: customer.cmkArn }),
