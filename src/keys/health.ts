@@ -8,8 +8,6 @@
  * Checks are isolated: each runs with its own timeout and its failure is caught, so one
  * workspace losing its key never delays or stops another's checks, nor anything else.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-
 import type { Collection, Db } from 'mongodb';
 
 import type { EncryptionContext } from '../aws/key-provider.js';
@@ -22,6 +20,7 @@ import type { AwsKeyAccess, KeyTarget } from './aws-access.js';
 import { fixFor } from './fixes.js';
 import type { KeyConfigDoc } from './model.js';
 import type { KeyConfigStore } from './store.js';
+import { checkKeyState, probeRoundTrip } from './test-configuration.js';
 
 /** What a key's health can be. */
 export const HealthStatus = {
@@ -222,26 +221,8 @@ export class KeyHealthMonitor {
   private async probe(target: KeyTarget): Promise<void> {
     await this.deps.access.assumeRole(target);
     const provider = this.deps.access.provider(target);
-    const description = await provider.describe();
-    if (description.state === 'PendingDeletion') {
-      throw new ByokError(ErrorCode.KeyPendingDeletion, 'the key is scheduled for deletion');
-    }
-    if (description.state !== 'Enabled') {
-      const code = description.state === 'Disabled' ? ErrorCode.KeyDisabled : ErrorCode.KeyUnusable;
-      throw new ByokError(code, `the key is in state ${description.state}`);
-    }
-
-    const context = this.deps.encryptionContext(target.tenantId);
-    const value = randomBytes(32);
-    const back = await provider.decryptDataKey(await provider.wrapDataKey(value, context), context);
-    const same = timingSafeEqual(back, value);
-    value.fill(0);
-    back.fill(0);
-    if (!same)
-      throw new ByokError(
-        ErrorCode.KeyUnusable,
-        'the key returned a different value than was encrypted',
-      );
+    checkKeyState(await provider.describe());
+    await probeRoundTrip(provider, this.deps.encryptionContext(target.tenantId));
   }
 
   private async save(

@@ -14,7 +14,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { parseKmsKeyArn } from '../aws/arn.js';
-import type { EncryptionContext, KeyDescription } from '../aws/key-provider.js';
+import type { EncryptionContext, KeyDescription, KeyProvider } from '../aws/key-provider.js';
 import type { Clock } from '../base/clock.js';
 import { ByokError, ErrorCode, toByokError } from '../base/errors.js';
 import { randomId } from '../tenancy/ids.js';
@@ -74,15 +74,7 @@ export class TestConfiguration implements KeyTester {
         plaintext.fill(0);
         if (!same) throw unusable('Decrypt returned a different data key than GenerateDataKey');
       },
-      encrypt_decrypt_probe: async () => {
-        const probe = randomBytes(32);
-        const wrapped = await provider.wrapDataKey(probe, context);
-        const back = await provider.decryptDataKey(wrapped, context);
-        const same = back.length === probe.length && timingSafeEqual(back, probe);
-        probe.fill(0);
-        back.fill(0);
-        if (!same) throw unusable('Decrypt returned a different value than was encrypted');
-      },
+      encrypt_decrypt_probe: () => probeRoundTrip(provider, context),
     };
 
     const results: TestStep[] = [];
@@ -135,8 +127,11 @@ function unusable(message: string, details: Record<string, unknown> = {}): ByokE
   return new ByokError(ErrorCode.KeyUnusable, message, { details });
 }
 
-/** The DescribeKey checks; each failure names what differs, for the fix. */
-function checkDescription(description: KeyDescription, cmkArn: string): void {
+/**
+ * Refuses a key that cannot be used now: scheduled for deletion, disabled or otherwise not
+ * enabled. Shared with the health checks, which must judge a key exactly as the test did.
+ */
+export function checkKeyState(description: KeyDescription): void {
   if (description.state === 'PendingDeletion') {
     throw new ByokError(ErrorCode.KeyPendingDeletion, 'the key is scheduled for deletion');
   }
@@ -146,6 +141,28 @@ function checkDescription(description: KeyDescription, cmkArn: string): void {
       details: { state: description.state },
     });
   }
+}
+
+/**
+ * Encrypts a random value under the key and decrypts it again: the proof that both directions
+ * work with production's encryption context. Shared with the health checks.
+ */
+export async function probeRoundTrip(
+  provider: KeyProvider,
+  context: EncryptionContext,
+): Promise<void> {
+  const probe = randomBytes(32);
+  const wrapped = await provider.wrapDataKey(probe, context);
+  const back = await provider.decryptDataKey(wrapped, context);
+  const same = back.length === probe.length && timingSafeEqual(back, probe);
+  probe.fill(0);
+  back.fill(0);
+  if (!same) throw unusable('Decrypt returned a different value than was encrypted');
+}
+
+/** The DescribeKey checks; each failure names what differs, for the fix. */
+function checkDescription(description: KeyDescription, cmkArn: string): void {
+  checkKeyState(description);
   if (description.spec !== 'SYMMETRIC_DEFAULT' || description.usage !== 'ENCRYPT_DECRYPT') {
     throw unusable(`the key is ${description.spec} for ${description.usage}`, {
       mismatch: mismatch.keyType,
