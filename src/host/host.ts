@@ -21,7 +21,7 @@ import { BasicAuthService } from '../bot/auth-links/service.js';
 import { loadPlatformSecret } from '../bot/auth-links/signing.js';
 import { LinkExpirySweeper } from '../bot/auth-links/sweeper.js';
 import { DirectLineChannel, directLinePath } from '../bot/directline/channel.js';
-import { SealingFailureCounter } from '../bot/plugin/index.js';
+import { ensureSealingPluginIndexes, SealingFailureCounter } from '../bot/plugin/index.js';
 import { DekCache } from '../crypto/dek-cache.js';
 import { type DemoCustomer, ensureDemoCustomer } from '../customer/provision.js';
 import {
@@ -187,6 +187,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       counter,
     });
     await service.ensureIndexes();
+    await ensureSealingPluginIndexes(db);
     const bots = new BotRegistry({
       db,
       directory: tenancy.directory,
