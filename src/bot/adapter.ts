@@ -4,17 +4,13 @@
  * channels (the built-in Direct Line, a connector on 127.0.0.1); with an app id and password,
  * every request to `/api/messages` must carry a valid Bot Framework token.
  *
- * Every turn runs on behalf of one bot of one app of one workspace. The adapter records that
- * owner in the turn state ({@link turnOwner}), so middleware such as the sealed transcript
- * logger knows whose key seals what, for incoming turns and for resumed conversations alike.
+ * Every turn runs on behalf of one bot of one app of one workspace: the caller resolves the bot
+ * first and the adapter runs that bot's own handler, which knows its owner and its keys.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 import {
   type Activity,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
-  type ConversationReference,
   type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
@@ -29,7 +25,6 @@ import { ByokError, ErrorCode, isByokError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { DataOwner } from '../sealing/types.js';
 import { HostAwareAuthentication, type HostChannel } from './directline/host-channel.js';
-import { ownerFields } from './plugin/owner.js';
 
 export type { HostChannel } from './directline/host-channel.js';
 
@@ -57,9 +52,6 @@ export interface BotAdapterOptions {
   config: BotAuthConfig;
   logger: Logger;
 }
-
-const turnOwnerKey = Symbol('byok.turnOwner');
-const currentOwner = new AsyncLocalStorage<Required<DataOwner>>();
 
 /** The adapter of the host; create it with {@link createBotAdapter}. */
 export class HostAdapter extends CloudAdapter {
@@ -95,9 +87,7 @@ export class HostAdapter extends CloudAdapter {
       if (!(error instanceof AuthenticationError)) throw error;
       throw new ByokError(ErrorCode.Unauthenticated, 'the channel token was not accepted');
     }
-    return currentOwner.run(ownerFields(target), () =>
-      this.processActivity(authenticated, activity, (context) => target.bot.run(context)),
-    );
+    return this.processActivity(authenticated, activity, (context) => target.bot.run(context));
   }
 
   /**
@@ -112,42 +102,8 @@ export class HostAdapter extends CloudAdapter {
       claimsIdentity,
       connectorFactory: this.#auth.createConnectorFactory(claimsIdentity),
     };
-    await currentOwner.run(ownerFields(target), () =>
-      this.processActivity(authenticated, activity, (context) => target.bot.run(context)),
-    );
+    await this.processActivity(authenticated, activity, (context) => target.bot.run(context));
   }
-
-  /**
-   * Continues a conversation proactively (after the browser step of a dialog, possibly in
-   * another host process) on behalf of `owner`.
-   */
-  async continueConversationFor(
-    owner: Required<DataOwner>,
-    reference: Partial<ConversationReference>,
-    logic: (context: TurnContext) => Promise<void>,
-  ): Promise<void> {
-    await currentOwner.run(ownerFields(owner), () =>
-      this.continueConversationAsync(this.appId, reference, logic),
-    );
-  }
-
-  protected override async runMiddleware(
-    context: TurnContext,
-    next: (revocableContext: TurnContext) => Promise<void>,
-  ): Promise<void> {
-    const owner = currentOwner.getStore();
-    if (owner !== undefined) context.turnState.set(turnOwnerKey, owner);
-    await super.runMiddleware(context, next);
-  }
-}
-
-/** The workspace, app and bot a turn runs for; `INTERNAL` outside the host adapter. */
-export function turnOwner(context: TurnContext): Required<DataOwner> {
-  const owner = context.turnState.get<Required<DataOwner> | undefined>(turnOwnerKey);
-  if (owner === undefined) {
-    throw new ByokError(ErrorCode.Internal, 'the turn was not started by the host adapter');
-  }
-  return owner;
 }
 
 /**

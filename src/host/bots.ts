@@ -76,7 +76,7 @@ export class BotRegistry {
     if (bot === undefined) {
       throw new ByokError(ErrorCode.NotFound, 'the bot of this link no longer exists');
     }
-    await adapter.continueConversationFor(result.owner, reference, (context) =>
+    await adapter.continueConversationAsync(adapter.appId, reference, (context) =>
       bot.resume(context, result),
     );
   }
