@@ -6,7 +6,13 @@
  * The server may be MongoDB or FerretDB: repositories therefore use only single-document
  * atomic writes and unique indexes (no transactions, partial or TTL indexes, `$lookup`).
  */
-import { type Db, MongoClient, MongoError } from 'mongodb';
+import {
+  type Collection,
+  type Db,
+  MongoClient,
+  MongoError,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 import { z } from 'zod';
 
 import { ByokError, ErrorCode } from '../base/errors.js';
@@ -106,4 +112,21 @@ export function toDatabaseError(error: unknown, what = 'the database operation f
 
 function messageOf(result: z.ZodSafeParseError<unknown>): string {
   return result.error.issues[0]?.message ?? 'a valid value';
+}
+
+/**
+ * Inserts a document unless one with its `_id` exists: an idempotent write. Of several
+ * concurrent writers of one `_id` (a channel's retry, two processes seeding at once) exactly
+ * one stores its document; the others return quietly. An upsert would not do: on FerretDB
+ * concurrent upserts of a new `_id` fail with a duplicate key error.
+ */
+export async function insertOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  document: OptionalUnlessRequiredId<T>,
+): Promise<void> {
+  try {
+    await collection.insertOne(document);
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
 }

@@ -3,31 +3,13 @@
  * first admin. Fixed ids make seeding idempotent across restarts and across two hosts that
  * start at the same moment on one database.
  */
-import type { Collection, OptionalUnlessRequiredId } from 'mongodb';
-
 import type { Clock } from '../base/clock.js';
 import { ByokError, ErrorCode, isByokError } from '../base/errors.js';
-import { isDuplicateKey } from '../store/database.js';
+import { insertOnce } from '../store/database.js';
 import type { AdminAccounts } from './admins.js';
 import { newExternalId } from './ids.js';
 import { generatePassword } from './passwords.js';
 import type { TenancyCollections } from './store.js';
-
-/**
- * Inserts `doc` unless a document with its `_id` exists. An insert, not an upsert: of two
- * hosts seeding at once, the unique `_id` lets one in and the other's duplicate is ignored
- * (two concurrent upserts can both try to insert and one fails).
- */
-async function insertOnce<T extends { _id: string }>(
-  collection: Collection<T>,
-  doc: OptionalUnlessRequiredId<T>,
-): Promise<void> {
-  try {
-    await collection.insertOne(doc);
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-  }
-}
 
 /** Ids of the demo objects, for the host's welcome page and the tests. */
 export const demoIds = {

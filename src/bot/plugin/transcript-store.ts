@@ -11,19 +11,13 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Activity, PagedResult, TranscriptInfo, TranscriptStore } from 'botbuilder';
-import {
-  Binary,
-  type Collection,
-  type Db,
-  type Filter,
-  type OptionalUnlessRequiredId,
-} from 'mongodb';
+import { Binary, type Collection, type Db, type Filter } from 'mongodb';
 import { z } from 'zod';
 
 import { type Clock, systemClock } from '../../base/clock.js';
 import { ByokError, ErrorCode } from '../../base/errors.js';
 import type { Provenance, Sealer, SealScope } from '../../sealing/types.js';
-import { isDuplicateKey } from '../../store/database.js';
+import { insertOnce } from '../../store/database.js';
 import { acknowledgedWrites, type BotOwner, ownerFields, recordIdOf } from './owner.js';
 
 /** Whether an activity came from the user (or channel) or was sent by the bot. */
@@ -265,23 +259,6 @@ function dedupKeyOf(type: string, id: string, at: Date): string {
 function directionOf(activity: Activity): Direction {
   const role = (activity as Partial<Activity>).from?.role;
   return role === 'bot' || role === 'skill' ? 'outgoing' : 'incoming';
-}
-
-/**
- * Stores `document` unless a record with its `_id` exists; then the stored one stays. A plain
- * insert rather than an upsert: of concurrent upserts of one new id FerretDB fails all but one
- * with a duplicate-key error, and an insert states that outcome plainly.
- */
-async function insertOnce<T extends { _id: string }>(
-  collection: Collection<T>,
-  document: OptionalUnlessRequiredId<T>,
-): Promise<void> {
-  try {
-    await collection.insertOne(document);
-  } catch (error) {
-    // Two concurrent writes of one record (a channel's retry, two processes): one is stored.
-    if (!isDuplicateKey(error)) throw error;
-  }
 }
 
 function requireText(value: unknown, name: string): string {
