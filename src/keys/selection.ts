@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ByokError, ErrorCode } from '../base/errors.js';
 import { idSchema, parseInput } from '../tenancy/validation.js';
 import { type Actor, AuditAction } from './audit.js';
-import type { KeyConfigDoc } from './model.js';
+import { type KeyConfigDoc, KeyPhase } from './model.js';
 import { checkSelectable, checkVersion, versionSchema } from './rules.js';
 import type { KeyConfigService, KeyServiceDeps } from './service.js';
 
@@ -134,7 +134,7 @@ export class SelectionService {
     return {
       keyConfigId: doc._id,
       version: doc.version,
-      editable: doc.phase !== 'draft',
+      editable: doc.phase !== KeyPhase.Draft,
       apps: apps.map((app) => {
         const appSelected = !offApps.has(app.id);
         return {

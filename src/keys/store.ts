@@ -12,7 +12,7 @@
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 
 import { systemClock } from '../base/clock.js';
-import { ByokError, ErrorCode } from '../base/errors.js';
+import { ByokError, ErrorCode, isByokError } from '../base/errors.js';
 import { isDuplicateKey } from '../store/database.js';
 import { type KeyConfigDoc, KeyPhase } from './model.js';
 import { staleVersion } from './rules.js';
@@ -106,7 +106,7 @@ export class KeyConfigStore {
         await this.update(doc, { $set: { rotationJobId: null } }, doc.updatedAt);
         return;
       } catch (error) {
-        if (!(error instanceof ByokError && error.code === ErrorCode.Conflict)) throw error;
+        if (!isByokError(error, ErrorCode.Conflict)) throw error;
       }
     }
   }
